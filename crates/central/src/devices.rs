@@ -1,0 +1,277 @@
+//! Terminals enrolled with central: one-time enrollment codes, device
+//! credentials, revocation, and authenticating a device's sync requests.
+//!
+//! An admin makes a code for a branch; the terminal exchanges it (once,
+//! before it expires) for a device credential `nxd.<device id>.<secret>`
+//! that it keeps in its OS secret store. Central keeps only the SHA-256 of
+//! the secret and of the code. The tenant of a sync request comes from the
+//! device's row, found by the verified credential.
+
+use chrono::{DateTime, Utc};
+use nexus_domain::error::required_text;
+use nexus_domain::sync::{EnrollRequest, EnrollResponse, device_credential, hex, parse_device_credential};
+use nexus_domain::{BranchId, DomainError, TenantId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, Change};
+use crate::auth::Caller;
+use crate::db::TenantRecord;
+use crate::{Central, Error, Result};
+
+/// Letters and digits that cannot be mistaken for one another when read aloud.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+pub const DEFAULT_CODE_TTL_MINUTES: i64 = 60;
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnrollmentCode {
+    #[schema(value_type = String, format = Uuid)]
+    pub branch_id: BranchId,
+    /// Minutes the code stays valid (1 to 10,080); 60 by default.
+    #[serde(default)]
+    pub ttl_minutes: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EnrollmentCode {
+    /// Shown once: `XXXX-XXXX-XXXX`.
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Device {
+    pub id: Uuid,
+    pub branch_id: Uuid,
+    pub name: String,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// A device authenticated by its credential.
+#[derive(Clone, Debug)]
+pub struct DeviceCaller {
+    pub tenant: TenantRecord,
+    pub db: PgPool,
+    pub device_id: Uuid,
+    pub branch_id: Uuid,
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random source: {e}"))?;
+    Ok(bytes)
+}
+
+fn new_code() -> Result<String> {
+    let bytes: [u8; 12] = random_bytes()?;
+    let chars: Vec<char> =
+        bytes.iter().map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char).collect();
+    Ok(chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-"))
+}
+
+/// The hash a code is stored under: case, spaces and dashes do not matter.
+fn code_hash(code: &str) -> Vec<u8> {
+    let normalized: String =
+        code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();
+    Sha256::digest(normalized.as_bytes()).to_vec()
+}
+
+/// Makes a one-time enrollment code for a branch of the tenant.
+pub async fn create_code(
+    central: &Central,
+    tenant: &TenantRecord,
+    db: &PgPool,
+    created_by: Option<Uuid>,
+    new: &NewEnrollmentCode,
+) -> Result<EnrollmentCode> {
+    let ttl = new.ttl_minutes.unwrap_or(DEFAULT_CODE_TTL_MINUTES);
+    if !(1..=7 * 24 * 60).contains(&ttl) {
+        return Err(
+            DomainError::Invalid { field: "ttl_minutes", reason: "debe ser de 1 a 10,080 minutos" }.into()
+        );
+    }
+    let active: Option<bool> = sqlx::query_scalar("SELECT is_active FROM branches WHERE id = $1")
+        .bind(new.branch_id.0)
+        .fetch_optional(db)
+        .await?;
+    if active != Some(true) {
+        return Err(DomainError::Invalid {
+            field: "branch_id",
+            reason: "la sucursal no existe o está desactivada",
+        }
+        .into());
+    }
+    let code = new_code()?;
+    let expires_at: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO enrollment_codes (code_hash, tenant_id, branch_id, created_by, expires_at)
+         VALUES ($1, $2, $3, $4, NOW() + make_interval(mins => $5)) RETURNING expires_at",
+    )
+    .bind(code_hash(&code))
+    .bind(tenant.id)
+    .bind(new.branch_id.0)
+    .bind(created_by)
+    .bind(ttl as i32)
+    .fetch_one(&central.dbs.master)
+    .await?;
+    Ok(EnrollmentCode { code, expires_at })
+}
+
+/// Exchanges a code for a device credential.
+pub async fn enroll(central: &Central, req: &EnrollRequest) -> Result<EnrollResponse> {
+    let name = required_text("device_name", &req.device_name, 200)?;
+    let invalid = || {
+        Error::unauthorized("enrollment_code_invalid", "El código de enrolamiento no es válido o ya venció")
+    };
+    let mut tx = central.dbs.master.begin().await?;
+    let found: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT tenant_id, branch_id FROM enrollment_codes
+         WHERE code_hash = $1 AND used_at IS NULL AND expires_at > NOW() FOR UPDATE",
+    )
+    .bind(code_hash(&req.code))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (tenant_id, branch_id) = found.ok_or_else(invalid)?;
+    let tenant = central
+        .dbs
+        .find_tenant(tenant_id)
+        .await?
+        .filter(|t| t.status == "ready" && t.is_active)
+        .ok_or_else(invalid)?;
+    let device_id = Uuid::now_v7();
+    let secret: [u8; 32] = random_bytes()?;
+    sqlx::query(
+        "INSERT INTO devices (id, tenant_id, branch_id, name, credential_hash, last_seen_at) VALUES ($1, $2, $3, $4, $5, NOW())",
+    )
+    .bind(device_id)
+    .bind(tenant_id)
+    .bind(branch_id)
+    .bind(&name)
+    .bind(Sha256::digest(secret).to_vec())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE enrollment_codes SET used_at = NOW(), device_id = $2 WHERE code_hash = $1")
+        .bind(code_hash(&req.code))
+        .bind(device_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let db = central.dbs.tenant_pool(&tenant)?;
+    let mut ttx = db.begin().await?;
+    audit::record(
+        &mut ttx,
+        &audit::Origin {
+            device_id: Some(device_id.to_string()),
+            branch_id: Some(branch_id),
+            ..Default::default()
+        },
+        Change {
+            action: "DEVICE_ENROLL",
+            entity_type: "device",
+            entity_id: Some(device_id.to_string()),
+            old_value: None,
+            new_value: Some(serde_json::json!({ "name": name, "branch_id": branch_id })),
+        },
+    )
+    .await?;
+    ttx.commit().await?;
+    Ok(EnrollResponse {
+        device_id,
+        credential: device_credential(device_id, &secret),
+        tenant_id: TenantId(tenant_id),
+        tenant_name: tenant.name,
+        branch_id: BranchId(branch_id),
+        pin_key: hex(central.pin_key(TenantId(tenant_id)).as_bytes()),
+    })
+}
+
+/// Authenticates a device credential; a revoked device is refused.
+pub async fn authenticate(central: &Central, credential: &str) -> Result<DeviceCaller> {
+    let invalid = || Error::unauthorized("device_credential_invalid", "Credencial de dispositivo inválida");
+    let (device_id, secret) = parse_device_credential(credential).ok_or_else(invalid)?;
+    let row: Option<(Uuid, Uuid, Vec<u8>, Option<DateTime<Utc>>)> =
+        sqlx::query_as("SELECT tenant_id, branch_id, credential_hash, revoked_at FROM devices WHERE id = $1")
+            .bind(device_id)
+            .fetch_optional(&central.dbs.master)
+            .await?;
+    let (tenant_id, branch_id, hash, revoked_at) = row.ok_or_else(invalid)?;
+    // Comparing digests of digests keeps the time independent of the secret.
+    if Sha256::digest(Sha256::digest(secret)) != Sha256::digest(&hash) {
+        return Err(invalid());
+    }
+    if revoked_at.is_some() {
+        return Err(Error::unauthorized(
+            "device_revoked",
+            "Este dispositivo fue revocado; pide a un administrador que lo enrole de nuevo",
+        ));
+    }
+    let (tenant, db) = central.tenant(tenant_id).await.map_err(|e| match e {
+        Error::NotFound { .. } => {
+            Error::unauthorized("tenant_inactive", "La empresa no existe o está desactivada")
+        }
+        other => other,
+    })?;
+    sqlx::query("UPDATE devices SET last_seen_at = NOW() WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < NOW() - interval '1 minute')")
+        .bind(device_id)
+        .execute(&central.dbs.master)
+        .await?;
+    Ok(DeviceCaller { tenant, db, device_id, branch_id })
+}
+
+/// The tenant's devices.
+pub async fn list(central: &Central, tenant: Uuid) -> Result<Vec<Device>> {
+    Ok(sqlx::query_as(
+        "SELECT id, branch_id, name, enrolled_at, revoked_at, last_seen_at FROM devices WHERE tenant_id = $1 ORDER BY enrolled_at",
+    )
+    .bind(tenant)
+    .fetch_all(&central.dbs.master)
+    .await?)
+}
+
+/// Revokes a device of the tenant: its pushes and pulls are refused from now on.
+pub async fn revoke(central: &Central, tenant: Uuid, device: Uuid, by: Option<&Caller>) -> Result<Device> {
+    let revoked: Option<Device> = sqlx::query_as(
+        "UPDATE devices SET revoked_at = coalesce(revoked_at, NOW()) WHERE id = $1 AND tenant_id = $2
+         RETURNING id, branch_id, name, enrolled_at, revoked_at, last_seen_at",
+    )
+    .bind(device)
+    .bind(tenant)
+    .fetch_optional(&central.dbs.master)
+    .await?;
+    let revoked = revoked.ok_or_else(|| Error::not_found("device_not_found", "Dispositivo no encontrado"))?;
+    let (_, db) = central.tenant(tenant).await?;
+    let mut tx = db.begin().await?;
+    audit::record(
+        &mut tx,
+        &by.map(Caller::origin).unwrap_or_default(),
+        Change {
+            action: "DEVICE_REVOKE",
+            entity_type: "device",
+            entity_id: Some(device.to_string()),
+            old_value: None,
+            new_value: Some(serde_json::json!({ "revoked_at": revoked.revoked_at })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_readable_and_their_hash_ignores_case_and_dashes() {
+        let code = new_code().unwrap();
+        assert_eq!(code.len(), 14);
+        assert!(code.chars().all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8))));
+        assert_eq!(code_hash(&code), code_hash(&code.to_lowercase().replace('-', " ")));
+    }
+}

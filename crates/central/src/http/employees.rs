@@ -1,0 +1,102 @@
+//! `/v1/employees`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Can, ManageUsers, ViewConfig};
+use crate::employees::{self, Employee, EmployeeChanges, NewEmployee, PinReset};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update))
+        .routes(routes!(deactivate))
+        .routes(routes!(reset_pin))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct ListQuery {
+    /// Include deactivated employees.
+    #[serde(default)]
+    include_inactive: bool,
+}
+
+/// Employees of the caller's tenant (`config.view`).
+#[utoipa::path(get, path = "/v1/employees", tag = "config", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<Employee>), (status = 403, body = ErrorBody)))]
+async fn list(
+    Can(caller, _): Can<ViewConfig>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<Employee>>> {
+    Ok(Json(employees::list(&caller, q.include_inactive).await?))
+}
+
+/// One employee (`config.view`).
+#[utoipa::path(get, path = "/v1/employees/{id}", tag = "config", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Employee), (status = 404, body = ErrorBody)))]
+async fn get(Can(caller, _): Can<ViewConfig>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Employee>> {
+    Ok(Json(employees::get(&caller, id).await?))
+}
+
+/// Creates an employee (`SECURITY.USERS.MANAGE`); never an owner.
+#[utoipa::path(post, path = "/v1/employees", tag = "config", request_body = NewEmployee, security(("bearer" = [])),
+    responses(
+        (status = 201, body = Employee),
+        (status = 403, description = "Missing permission or escalation", body = ErrorBody),
+        (status = 409, description = "PIN already in use", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn create(
+    State(central): State<AppState>,
+    Can(caller, _): Can<ManageUsers>,
+    ApiJson(new): ApiJson<NewEmployee>,
+) -> ApiResult<(StatusCode, Json<Employee>)> {
+    Ok((StatusCode::CREATED, Json(employees::create(&central, &caller, &new).await?)))
+}
+
+/// Changes an employee (`SECURITY.USERS.MANAGE`).
+#[utoipa::path(patch, path = "/v1/employees/{id}", tag = "config", request_body = EmployeeChanges,
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Employee), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update(
+    Can(caller, _): Can<ManageUsers>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(changes): ApiJson<EmployeeChanges>,
+) -> ApiResult<Json<Employee>> {
+    Ok(Json(employees::update(&caller, id, &changes).await?))
+}
+
+/// Deactivates an employee (`SECURITY.USERS.MANAGE`); their tokens stop working at once.
+#[utoipa::path(post, path = "/v1/employees/{id}/deactivate", tag = "config", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Employee), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn deactivate(
+    Can(caller, _): Can<ManageUsers>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Employee>> {
+    Ok(Json(employees::deactivate(&caller, id).await?))
+}
+
+/// Gives an employee a new PIN (`SECURITY.USERS.MANAGE`).
+#[utoipa::path(post, path = "/v1/employees/{id}/reset-pin", tag = "config", request_body = PinReset,
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reset_pin(
+    State(central): State<AppState>,
+    Can(caller, _): Can<ManageUsers>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(reset): ApiJson<PinReset>,
+) -> ApiResult<StatusCode> {
+    employees::reset_pin(&central, &caller, id, &reset).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,119 @@
+//! The central service of Nexus POS.
+//!
+//! A library so tests (and benchmarks) run the real service in-process on a
+//! port of their choosing; `main.rs` only parses the command line. One
+//! PostgreSQL database per tenant, a master database naming them, and an
+//! HTTP API whose tenant always comes from a verified token.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod auth;
+pub mod branches;
+pub mod db;
+pub mod demo;
+pub mod devices;
+pub mod employees;
+pub mod error;
+pub mod http;
+pub mod migrate;
+pub mod provision;
+pub mod settings;
+pub mod sync;
+pub mod testing;
+pub mod theme;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use nexus_domain::TenantId;
+use nexus_domain::pin::{Pin, PinKey};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub use error::{Error, Result};
+pub use settings::Settings;
+
+use db::{Databases, TenantRecord};
+
+/// Everything a request or a command needs: settings, connections, keys.
+pub struct Central {
+    pub settings: Settings,
+    pub dbs: Databases,
+    pub tokens: auth::TokenKeys,
+    decoy_hash: String,
+}
+
+impl Central {
+    /// Validates the settings and prepares (lazy) connections.
+    pub fn new(settings: Settings) -> anyhow::Result<Arc<Central>> {
+        settings.validate()?;
+        let dbs = Databases::new(&settings)?;
+        let tokens = auth::TokenKeys::new(&settings.jwt_secret);
+        let decoy_hash = nexus_domain::pin::decoy_hash(settings.bcrypt_cost);
+        Ok(Arc::new(Central { settings, dbs, tokens, decoy_hash }))
+    }
+
+    /// The PIN lookup key of a tenant.
+    pub fn pin_key(&self, tenant: TenantId) -> PinKey {
+        PinKey::derive_for_tenant(self.settings.pin_key_secret.expose().as_bytes(), tenant)
+    }
+
+    /// bcrypt of a PIN with a fresh salt, off the async threads.
+    pub async fn hash_pin(&self, pin: &Pin) -> anyhow::Result<String> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no random source: {e}"))?;
+        let pin = pin.clone();
+        let cost = self.settings.bcrypt_cost;
+        tokio::task::spawn_blocking(move || nexus_domain::pin::hash_pin(&pin, cost, salt))
+            .await
+            .context("PIN hashing task failed")
+    }
+
+    /// Checks a PIN against a stored hash (or against the decoy when there is
+    /// no candidate, so both cost the same), off the async threads.
+    pub async fn verify_pin(&self, pin: &Pin, hash: Option<String>) -> anyhow::Result<bool> {
+        let pin = pin.clone();
+        let (hash, real) = match hash {
+            Some(h) => (h, true),
+            None => (self.decoy_hash.clone(), false),
+        };
+        let ok = tokio::task::spawn_blocking(move || nexus_domain::pin::verify_pin(&pin, &hash))
+            .await
+            .context("PIN verification task failed")?;
+        Ok(ok && real)
+    }
+
+    /// A tenant that may serve requests, with its pool.
+    pub async fn tenant(&self, id: Uuid) -> Result<(TenantRecord, PgPool)> {
+        let tenant = self
+            .dbs
+            .find_tenant(id)
+            .await?
+            .filter(|t| t.status == "ready" && t.is_active)
+            .ok_or_else(|| Error::not_found("tenant_not_found", "Empresa no encontrada"))?;
+        let pool = self.dbs.tenant_pool(&tenant)?;
+        Ok((tenant, pool))
+    }
+
+    /// What `migrate` applies with these settings.
+    pub fn migration_plan(&self, progress: bool) -> migrate::Plan {
+        migrate::Plan {
+            master: migrate::master_migrations(),
+            tenant: migrate::tenant_migrations(),
+            template: self.settings.template_database.clone(),
+            concurrency: self.settings.migrate_concurrency,
+            progress,
+        }
+    }
+
+    /// Brings the master database to the latest version (at start-up of the
+    /// server and of commands that need it).
+    pub async fn migrate_master(&self) -> anyhow::Result<migrate::Applied> {
+        let lock = migrate::SchemaLock::acquire(&self.dbs).await?;
+        let mut conn = self.dbs.master_connection().await?;
+        let applied = migrate::apply(&mut conn, &migrate::master_migrations()).await;
+        drop(conn);
+        lock.release().await?;
+        Ok(applied?)
+    }
+}

@@ -1,0 +1,212 @@
+//! `pos-central`: the central service and its administration commands.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use nexus_central::provision::{self, NewTenant};
+use nexus_central::{Central, Settings, demo, http, migrate};
+
+#[derive(Parser)]
+#[command(name = "pos-central", about = "Nexus POS central service", version)]
+struct Cli {
+    /// Settings file (TOML); `NEXUS_*` environment variables override it.
+    #[arg(long, global = true, env = "NEXUS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (migrates the master database first).
+    Serve,
+    /// Apply pending migrations to master, the templates and every active tenant.
+    Migrate {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Create the demo tenant of seed/demo.json unless it exists; print its id.
+    Demo,
+    /// Terminals: enrollment codes, the enrolled devices, revocation.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Make a one-time code a terminal of the branch enrolls with.
+    EnrollCode {
+        #[arg(long)]
+        tenant: uuid::Uuid,
+        #[arg(long)]
+        branch: uuid::Uuid,
+        #[arg(long, default_value_t = nexus_central::devices::DEFAULT_CODE_TTL_MINUTES)]
+        ttl_minutes: i64,
+    },
+    /// The tenant's devices.
+    List {
+        #[arg(long)]
+        tenant: uuid::Uuid,
+    },
+    /// Refuse a device's pushes and pulls from now on.
+    Revoke {
+        #[arg(long)]
+        tenant: uuid::Uuid,
+        #[arg(long)]
+        device: uuid::Uuid,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Provision a tenant: database, branch "Principal", owner, chart of accounts.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner_name: String,
+        /// The owner's PIN (4-6 digits). Prefer the environment variable to
+        /// keep it out of the shell history.
+        #[arg(long, env = "NEXUS_OWNER_PIN", hide_env_values = true)]
+        owner_pin: String,
+        #[arg(long)]
+        owner_email: Option<String>,
+        #[arg(long)]
+        rfc: Option<String>,
+        #[arg(long)]
+        plan: Option<String>,
+    },
+    /// List every tenant.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NEXUS_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    let central = Central::new(settings)?;
+    match cli.command {
+        Command::Serve => {
+            central.migrate_master().await.context("migrating the master database")?;
+            let listener = tokio::net::TcpListener::bind(central.settings.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", central.settings.listen))?;
+            tracing::info!(address = %listener.local_addr()?, "pos-central listening");
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            http::serve(central, listener, shutdown).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { json } => {
+            let plan = central.migration_plan(!json && std::io::stderr().is_terminal());
+            let report = migrate::run(&central.dbs, &plan).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render());
+            }
+            Ok(if report.failures() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Tenant(TenantCommand::Create { name, owner_name, owner_pin, owner_email, rfc, plan }) => {
+            central.migrate_master().await?;
+            let new = NewTenant { name, rfc, plan, owner_name, owner_email, owner_pin };
+            let made = provision::provision(&central, &new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string_pretty(&made)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant(TenantCommand::List { json }) => {
+            central.migrate_master().await?;
+            let tenants = provision::list(&central).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if json {
+                let rows: Vec<_> = tenants
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "id": t.id, "name": t.name, "slug": t.slug, "rfc": t.rfc, "plan": t.plan,
+                            "is_active": t.is_active, "status": t.status, "schema_version": t.schema_version,
+                            "db_name": t.db_name, "created_at": t.created_at,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!(
+                    "{:<36}  {:<28}  {:<24}  {:>7}  {:<6}  status",
+                    "id", "name", "slug", "schema", "active"
+                );
+                for t in tenants {
+                    println!(
+                        "{:<36}  {:<28}  {:<24}  {:>7}  {:<6}  {}",
+                        t.id, t.name, t.slug, t.schema_version, t.is_active, t.status
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Device(cmd) => {
+            central.migrate_master().await?;
+            let failed = |e: nexus_central::Error| anyhow::anyhow!("{e}");
+            match cmd {
+                DeviceCommand::EnrollCode { tenant, branch, ttl_minutes } => {
+                    let (record, db) = central.tenant(tenant).await.map_err(failed)?;
+                    let new = nexus_central::devices::NewEnrollmentCode {
+                        branch_id: nexus_domain::BranchId(branch),
+                        ttl_minutes: Some(ttl_minutes),
+                    };
+                    let code = nexus_central::devices::create_code(&central, &record, &db, None, &new)
+                        .await
+                        .map_err(failed)?;
+                    println!("{}", serde_json::to_string_pretty(&code)?);
+                }
+                DeviceCommand::List { tenant } => {
+                    let devices = nexus_central::devices::list(&central, tenant).await.map_err(failed)?;
+                    println!("{}", serde_json::to_string_pretty(&devices)?);
+                }
+                DeviceCommand::Revoke { tenant, device } => {
+                    let revoked = nexus_central::devices::revoke(&central, tenant, device, None)
+                        .await
+                        .map_err(failed)?;
+                    println!("{}", serde_json::to_string_pretty(&revoked)?);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            central.migrate_master().await?;
+            let demo = demo::ensure(&central).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", demo.tenant_id);
+            if demo.created {
+                eprintln!("demo tenant created");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

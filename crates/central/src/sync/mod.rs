@@ -1,0 +1,41 @@
+//! Sync with terminals: ops pushed up, reference data pulled down, and the
+//! conflicts offline work left for headquarters.
+
+pub mod feed;
+pub mod ingest;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::Result;
+
+/// Something offline work made possible and the rules forbid, as recorded
+/// when the op arrived.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Conflict {
+    pub id: Uuid,
+    pub device_id: Uuid,
+    pub seq: i64,
+    /// `cashier_session_elsewhere`, `register_in_use`, `employee_inactive`,
+    /// `session_closed`, `session_not_owned`, `session_already_closed`,
+    /// `session_unbalanced`, `sale_already_cancelled`, `layaway_overpaid`,
+    /// `stale_edit`, `pin_collision`, `register_number_taken`,
+    /// `audit_chain_break`, `audit_entry_altered`, `audit_entry_unreadable`.
+    pub kind: String,
+    pub detail: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The tenant's conflicts, newest first.
+pub async fn conflicts(db: &PgPool, limit: i64) -> Result<Vec<Conflict>> {
+    Ok(sqlx::query_as(
+        "SELECT id, device_id, seq, kind, detail, created_at FROM sync_conflicts ORDER BY created_at DESC, seq DESC LIMIT $1",
+    )
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(db)
+    .await?)
+}

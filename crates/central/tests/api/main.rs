@@ -1,0 +1,12 @@
+//! The central service over HTTP, against real PostgreSQL.
+
+mod audit;
+mod auth;
+mod bad_input;
+mod config;
+mod helpers;
+mod isolation;
+mod meta;
+mod migrate;
+mod permissions;
+mod provisioning;
