@@ -1,0 +1,99 @@
+//! Device secrets in the operating system's secret store.
+//!
+//! The device id and the tenant's PIN key never sit in the SQLite file: a
+//! copied database cannot be used to look up PINs. They live in the OS
+//! keyring through the `keyring` crate (Secret Service on Linux, Keychain on
+//! macOS, Credential Manager on Windows), in one entry named after the
+//! database's installation id, so several terminals' data directories on one
+//! machine never mix their secrets.
+
+use nexus_domain::pin::PinKey;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// The secrets of one terminal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceSecrets {
+    pub device_id: Uuid,
+    pub pin_key: PinKey,
+    /// The credential central issued at enrollment (none for a standalone store).
+    pub credential: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    device_id: Uuid,
+    pin_key: String,
+    #[serde(default)]
+    credential: Option<String>,
+}
+
+/// Where a terminal keeps its secrets.
+#[derive(Clone, Debug)]
+pub struct SecretStore {
+    service: String,
+    installation: Uuid,
+}
+
+fn store_error(e: keyring::Error) -> Error {
+    match e {
+        keyring::Error::NoEntry => Error::SecretsMissing,
+        other => Error::SecretStore(other.to_string()),
+    }
+}
+
+impl SecretStore {
+    /// `service` names the application in the keyring (normally
+    /// `nexus-pos`); `installation` is the database's own id.
+    pub fn new(service: &str, installation: Uuid) -> SecretStore {
+        SecretStore { service: service.to_owned(), installation }
+    }
+
+    fn entry(&self) -> Result<keyring::Entry> {
+        keyring::Entry::new(&self.service, &format!("terminal/{}", self.installation)).map_err(store_error)
+    }
+
+    /// Checks that the platform's secret store can be reached.
+    pub fn check_available() -> Result<()> {
+        keyring::Entry::store_status().as_ref().map(|_| ()).map_err(|e| Error::SecretStore(e.to_string()))
+    }
+
+    pub fn save(&self, secrets: &DeviceSecrets) -> Result<()> {
+        Self::check_available()?;
+        let stored = Stored {
+            device_id: secrets.device_id,
+            pin_key: nexus_domain::sync::hex(secrets.pin_key.as_bytes()),
+            credential: secrets.credential.clone(),
+        };
+        self.entry()?.set_password(&serde_json::to_string(&stored)?).map_err(store_error)
+    }
+
+    pub fn load(&self) -> Result<DeviceSecrets> {
+        Self::check_available()?;
+        let text = self.entry()?.get_password().map_err(store_error)?;
+        let stored: Stored = serde_json::from_str(&text).map_err(|_| Error::SecretsMissing)?;
+        let key = nexus_domain::sync::unhex(&stored.pin_key).map_err(|_| Error::SecretsMissing)?;
+        Ok(DeviceSecrets {
+            device_id: stored.device_id,
+            pin_key: PinKey::from_bytes(key),
+            credential: stored.credential,
+        })
+    }
+
+    /// Removes this terminal's secrets (tests, decommissioning).
+    pub fn forget(&self) -> Result<()> {
+        match self.entry()?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+/// 32 bytes from the operating system's random source.
+pub fn random_key() -> Result<[u8; 32]> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| Error::Internal(format!("no random source: {e}")))?;
+    Ok(key)
+}

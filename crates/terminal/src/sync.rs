@@ -1,0 +1,321 @@
+//! The terminal's side of sync: enrollment, pushing the outbox and pulling
+//! reference data, in a background task that never blocks the counter.
+//!
+//! Push sends unsettled ops in seq order, in batches, and moves the settled
+//! mark only to what central says it settled; an op is never deleted or
+//! skipped. Pull applies central's feed page by page, each page with its
+//! cursor in one transaction. The loop pushes soon after each commit,
+//! pulls on an interval, and backs off with jitter while central cannot be
+//! reached. Engine calls run on blocking threads.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nexus_domain::sync::{EnrollRequest, EnrollResponse, PullPage, PushRequest, PushResponse};
+use tokio::sync::Notify;
+
+use crate::error::{Error, ErrorBody};
+use crate::replica::Link;
+use crate::{CentralLink, Terminal};
+
+/// Ops per push.
+pub const PUSH_BATCH: usize = 500;
+/// Changes per pull page.
+pub const PULL_PAGE: i64 = 1_000;
+
+/// How the loop paces itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Pacing {
+    /// Pull at least this often when all is well.
+    pub interval: Duration,
+    /// Wait this long after a commit before pushing, to gather a few.
+    pub debounce: Duration,
+    /// Backoff after failures: from `min_backoff` doubling up to `max_backoff`, ±50 % jitter.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Time limit of one request.
+    pub request_timeout: Duration,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            interval: Duration::from_secs(30),
+            debounce: Duration::from_millis(200),
+            min_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Why a sync round failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("Sin conexión con la central: {0}")]
+    Offline(String),
+    /// Central does not accept this device (revoked, unknown) or this code.
+    #[error("La central rechazó este dispositivo: {message}")]
+    Refused { code: String, message: String },
+    #[error("La central respondió {status}: {message}")]
+    Central { status: u16, code: String, message: String },
+    #[error(transparent)]
+    Engine(#[from] Error),
+}
+
+impl SyncError {
+    /// Whether retrying can help (a revoked device or an unknown one cannot).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SyncError::Refused { .. })
+    }
+
+    /// The error as the UI shows it: central's own code where it gave one.
+    pub fn to_body(&self) -> ErrorBody {
+        let (code, message) = match self {
+            SyncError::Offline(_) => ("central_unreachable".to_owned(), self.to_string()),
+            SyncError::Refused { code, message } | SyncError::Central { code, message, .. } => {
+                (code.clone(), message.clone())
+            }
+            SyncError::Engine(e) => return e.to_body(),
+        };
+        ErrorBody { code, message, retry_after_secs: None }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, SyncError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SyncError::Engine(Error::Internal(e.to_string())))?
+        .map_err(SyncError::from)
+}
+
+fn http(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder().timeout(timeout).build().expect("an HTTP client")
+}
+
+async fn answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, SyncError> {
+    let status = response.status();
+    if status.is_success() {
+        return response.json().await.map_err(|e| SyncError::Offline(e.to_string()));
+    }
+    let body: ErrorBody = response.json().await.unwrap_or(ErrorBody {
+        code: "unknown".into(),
+        message: format!("respuesta {status}"),
+        retry_after_secs: None,
+    });
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(SyncError::Refused { code: body.code, message: body.message });
+    }
+    Err(SyncError::Central { status: status.as_u16(), code: body.code, message: body.message })
+}
+
+fn offline(e: reqwest::Error) -> SyncError {
+    SyncError::Offline(e.to_string())
+}
+
+/// What the first-run screen asks to enroll a terminal.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Enrollment {
+    /// Central's address, e.g. `https://central.example.mx`.
+    pub central_url: String,
+    /// The one-time code from headquarters, e.g. `K7QX-M2PD-9HTA`.
+    pub code: String,
+    /// How this terminal shows up at headquarters.
+    pub device_name: String,
+}
+
+/// Enrolls a blank terminal with a one-time code and takes its first
+/// snapshot of reference data.
+pub async fn enroll(
+    terminal: Arc<Terminal>,
+    central_url: &str,
+    code: &str,
+    device_name: &str,
+) -> Result<(), SyncError> {
+    if terminal.is_set_up() {
+        return Err(Error::AlreadySetUp.into());
+    }
+    let url = central_url.trim().trim_end_matches('/').to_owned();
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
+        let reason = "debe ser una dirección que empiece con https:// (o http:// en la red local)";
+        return Err(Error::from(nexus_domain::DomainError::Invalid { field: "central_url", reason }).into());
+    }
+    if code.trim().is_empty() {
+        let reason = "escribe el código que te dio la oficina central";
+        return Err(Error::from(nexus_domain::DomainError::Invalid { field: "code", reason }).into());
+    }
+    let response = http(Pacing::default().request_timeout)
+        .post(format!("{url}/v1/devices/enroll"))
+        .json(&EnrollRequest { code: code.trim().to_owned(), device_name: device_name.trim().to_owned() })
+        .send()
+        .await
+        .map_err(offline)?;
+    let enrolled: EnrollResponse = answer(response).await?;
+    let t = terminal.clone();
+    blocking(move || t.become_enrolled(&url, &enrolled)).await?;
+    let client =
+        SyncClient::new(terminal.clone(), Pacing::default())?.expect("an enrolled terminal has a link");
+    client.pull().await?;
+    blocking(move || terminal.set_link(Link { online: true, last_error: None })).await?;
+    Ok(())
+}
+
+/// What one round did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    pub pushed: usize,
+    pub settled_seq: i64,
+    pub rejected: usize,
+    pub pulled: usize,
+}
+
+pub struct SyncClient {
+    terminal: Arc<Terminal>,
+    link: CentralLink,
+    http: reqwest::Client,
+    pacing: Pacing,
+    wake: Notify,
+}
+
+impl SyncClient {
+    /// The client of an enrolled terminal; `None` for a standalone one.
+    pub fn new(terminal: Arc<Terminal>, pacing: Pacing) -> Result<Option<Arc<SyncClient>>, Error> {
+        let Some(link) = terminal.device().ok().and_then(|d| d.central.clone()) else { return Ok(None) };
+        Ok(Some(Arc::new(SyncClient {
+            terminal,
+            link,
+            http: http(pacing.request_timeout),
+            pacing,
+            wake: Notify::new(),
+        })))
+    }
+
+    /// Asks the loop to sync now ("sincronizar ahora", or after a commit).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Pushes every unsettled op, batch after batch.
+    pub async fn push(&self) -> Result<(usize, i64, usize), SyncError> {
+        let (mut pushed, mut rejected) = (0, 0);
+        loop {
+            let t = self.terminal.clone();
+            let ops = blocking(move || t.unsettled_ops(PUSH_BATCH)).await?;
+            let Some(first) = ops.first().map(|op| op.seq) else {
+                let t = self.terminal.clone();
+                return Ok((pushed, blocking(move || t.acked_seq()).await?, rejected));
+            };
+            let response = self
+                .http
+                .post(format!("{}/v1/sync/push", self.link.url))
+                .bearer_auth(&self.link.credential)
+                .json(&PushRequest { ops })
+                .send()
+                .await
+                .map_err(offline)?;
+            let settled: PushResponse = answer(response).await?;
+            pushed += settled.applied + settled.duplicates + settled.rejected.len();
+            rejected += settled.rejected.len();
+            let t = self.terminal.clone();
+            let s = settled.clone();
+            blocking(move || t.settle(&s)).await?;
+            if settled.settled_seq < first {
+                // Central is missing an earlier op than ours: it cannot be,
+                // since ours start right after what it settled. Stop here.
+                return Err(SyncError::Central {
+                    status: 409,
+                    code: "sync_gap".into(),
+                    message: format!("la central quedó en {} y faltan operaciones", settled.settled_seq),
+                });
+            }
+        }
+    }
+
+    /// Applies central's feed until it has nothing newer.
+    pub async fn pull(&self) -> Result<usize, SyncError> {
+        let mut pulled = 0;
+        loop {
+            let t = self.terminal.clone();
+            let after = blocking(move || t.pull_cursor()).await?;
+            let response = self
+                .http
+                .get(format!("{}/v1/sync/pull?after={after}&limit={PULL_PAGE}", self.link.url))
+                .bearer_auth(&self.link.credential)
+                .send()
+                .await
+                .map_err(offline)?;
+            let page: PullPage = answer(response).await?;
+            pulled += page.changes.len();
+            let more = page.more;
+            let t = self.terminal.clone();
+            blocking(move || t.apply_pull(&page)).await?;
+            if !more {
+                return Ok(pulled);
+            }
+        }
+    }
+
+    /// One round: push, then pull. Records the outcome for the status bar.
+    pub async fn round(&self) -> Result<Round, SyncError> {
+        let result: Result<Round, SyncError> = async {
+            let (pushed, settled_seq, rejected) = self.push().await?;
+            let pulled = self.pull().await?;
+            Ok(Round { pushed, settled_seq, rejected, pulled })
+        }
+        .await;
+        let link = match &result {
+            Ok(_) => Link { online: true, last_error: None },
+            Err(e) => Link { online: false, last_error: Some(e.to_string()) },
+        };
+        let t = self.terminal.clone();
+        let _ = blocking(move || t.set_link(link)).await;
+        result
+    }
+
+    /// Runs rounds until the task is dropped: soon after each wake-up, at
+    /// least every interval, backing off with jitter after failures. A
+    /// device central refuses (revoked) stops trying; its data stays.
+    pub async fn run(self: Arc<Self>) {
+        let mut failures: u32 = 0;
+        loop {
+            match self.round().await {
+                Ok(_) => failures = 0,
+                Err(e) if e.is_permanent() => return,
+                Err(_) => failures = failures.saturating_add(1),
+            }
+            let wait = if failures == 0 { self.pacing.interval } else { backoff(&self.pacing, failures) };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.wake.notified() => tokio::time::sleep(self.pacing.debounce).await,
+            }
+        }
+    }
+}
+
+/// The wait after `failures` failures in a row: doubling, capped, ±50 %.
+pub fn backoff(pacing: &Pacing, failures: u32) -> Duration {
+    let base =
+        pacing.min_backoff.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(pacing.max_backoff);
+    let mut r = [0u8; 2];
+    let _ = getrandom::fill(&mut r);
+    let factor = 0.5 + f64::from(u16::from_le_bytes(r)) / f64::from(u16::MAX);
+    base.mul_f64(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter() {
+        let p = Pacing::default();
+        for failures in 1..20 {
+            let expected = p.min_backoff.saturating_mul(1 << (failures - 1).min(16)).min(p.max_backoff);
+            let wait = backoff(&p, failures);
+            assert!(wait >= expected.mul_f64(0.5) && wait <= expected.mul_f64(1.5), "{failures}: {wait:?}");
+        }
+    }
+}

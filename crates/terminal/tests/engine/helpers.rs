@@ -1,0 +1,165 @@
+//! Real terminals over real SQLite files, with secrets in the real OS
+//! secret store (Secret Service; CI runs it headless under dbus-run-session
+//! with an unlocked gnome-keyring-daemon).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use nexus_terminal::cash_session::{OpenSession, SessionView};
+use nexus_terminal::products::Product;
+use nexus_terminal::sales::{NewSale, NewSaleLine, PaymentInput, Receipt};
+use nexus_terminal::{Error, ManualClock, Options, Terminal};
+use uuid::Uuid;
+
+pub const KEYRING_SERVICE: &str = "nexus-pos-test";
+pub const OWNER: &str = "1234";
+pub const ADMIN: &str = "2222";
+pub const MARIA: &str = "1111";
+pub const JUAN: &str = "3333";
+pub const LUIS: &str = "4444";
+pub const CARLA: &str = "5555";
+pub const ALBERTO: &str = "6666";
+
+/// A directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let dir = std::env::temp_dir().join(format!("nexus-terminal-test-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn start_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T15:00:00Z").unwrap().with_timezone(&Utc)
+}
+
+pub struct TestTerminal {
+    pub terminal: Terminal,
+    pub clock: Arc<ManualClock>,
+    pub dir: TempDir,
+}
+
+impl std::ops::Deref for TestTerminal {
+    type Target = Terminal;
+    fn deref(&self) -> &Terminal {
+        &self.terminal
+    }
+}
+
+pub fn options(clock: &Arc<ManualClock>) -> Options {
+    Options { keyring_service: KEYRING_SERVICE.into(), clock: clock.clone(), ..Options::default() }
+}
+
+impl TestTerminal {
+    /// A terminal that has not been set up.
+    pub fn blank() -> TestTerminal {
+        let dir = TempDir::new();
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let terminal = Terminal::open(&dir.0, options(&clock)).expect("terminal opens");
+        TestTerminal { terminal, clock, dir }
+    }
+
+    /// The demo store of seed/demo.json.
+    pub fn demo() -> TestTerminal {
+        let t = TestTerminal::blank();
+        t.terminal.setup_demo().expect("demo sets up");
+        t
+    }
+
+    /// The same data directory opened again, as after a restart.
+    pub fn reopen(&mut self) {
+        self.terminal = Terminal::open(&self.dir.0, options(&self.clock)).expect("terminal reopens");
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir.0
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    pub fn as_(&self, pin: &str) -> &Terminal {
+        self.terminal.login(pin).unwrap_or_else(|e| panic!("PIN {pin} logs in: {e}"));
+        &self.terminal
+    }
+
+    pub fn product(&self, code: &str) -> Product {
+        self.terminal
+            .search_products(code, 5)
+            .unwrap()
+            .into_iter()
+            .find(|p| p.part_number == code || p.barcode.as_deref() == Some(code))
+            .unwrap_or_else(|| panic!("product {code}"))
+    }
+
+    /// Logs `pin` in and opens their first free register with `amount`.
+    pub fn open_first(&self, pin: &str, amount: &str) -> SessionView {
+        let home = self.as_(pin).home().unwrap();
+        let free = home.registers.iter().find(|r| !r.in_use).expect("a free register");
+        self.terminal
+            .open_session(&OpenSession { cash_register_id: free.id, opening_amount: amount.into() })
+            .unwrap()
+    }
+
+    /// Sells `lines` (code, quantity) paid in cash with `cash`.
+    pub fn sell_cash(&self, session: Uuid, lines: &[(&str, i64)], cash: &str) -> Result<Receipt, Error> {
+        let lines = lines
+            .iter()
+            .map(|(code, quantity)| NewSaleLine {
+                product_id: self.product(code).id,
+                quantity: *quantity,
+                discount_bp: 0,
+            })
+            .collect();
+        self.terminal.sell(&NewSale {
+            cash_session_id: session,
+            customer_id: None,
+            price_tier: Default::default(),
+            lines,
+            payment: PaymentInput { cash: Some(cash.into()), ..PaymentInput::default() },
+        })
+    }
+
+    /// A raw connection to the database file, for looking behind the engine.
+    pub fn raw(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(Terminal::database_path(self.path())).unwrap()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.raw().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// How many ops the outbox holds: every write adds one.
+    pub fn ops(&self) -> i64 {
+        self.count("SELECT count(*) FROM outbox")
+    }
+}
+
+impl Drop for TestTerminal {
+    fn drop(&mut self) {
+        let _ = self.terminal.forget_secrets();
+    }
+}
+
+/// Asserts an error's code.
+#[track_caller]
+pub fn assert_code<T: std::fmt::Debug>(result: Result<T, Error>, code: &str) -> Error {
+    match result {
+        Ok(v) => panic!("expected error {code}, got {v:?}"),
+        Err(e) => {
+            assert_eq!(e.code(), code, "{e}");
+            assert!(!e.to_string().is_empty());
+            e
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The terminal engine, called directly as the desktop shell calls it.
+
+mod access;
+mod audit;
+mod bad_input;
+mod cash_sessions;
+mod crash;
+mod employees;
+mod helpers;
+mod registers;
+mod sales;
+mod setup;
