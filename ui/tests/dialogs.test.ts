@@ -1,0 +1,105 @@
+import { invoke } from '@tauri-apps/api/core';
+import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import CloseDialog from '../src/components/CloseDialog.vue';
+import PayDialog from '../src/components/PayDialog.vue';
+import { useSession } from '../src/composables/useSession';
+import { DENOMINATIONS } from '../src/denominations';
+import { cashier, openSession } from './fixtures';
+
+vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+const invokeMock = vi.mocked(invoke);
+
+let wrapper: VueWrapper | null = null;
+
+beforeEach(() => useSession().restore(cashier));
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = null;
+  invokeMock.mockReset();
+});
+
+describe('the pay dialog', () => {
+  function pay(total: number) {
+    wrapper = mount(PayDialog, { props: { total }, attachTo: document.body });
+    return wrapper;
+  }
+
+  it('starts in the cash field and shows the change as the cash is typed', async () => {
+    const w = pay(22_040);
+    await flushPromises();
+    const cash = w.get('[data-test=pay-cash]');
+    expect(document.activeElement).toBe(cash.element);
+    await cash.setValue('500');
+    expect(w.get('[data-test=pay-change]').text()).toBe('$279.60');
+    await w.get('form').trigger('submit');
+    expect(w.emitted('confirm')).toEqual([[{ cash: '500', card: null, transfer: null }]]);
+  });
+
+  it('does not send a payment that falls short', async () => {
+    const w = pay(22_040);
+    await w.get('[data-test=pay-cash]').setValue('200');
+    expect(w.text()).toContain('Faltan');
+    expect(w.get('[data-test=pay-change]').text()).toBe('$20.40');
+    await w.get('form').trigger('submit');
+    expect(w.emitted('confirm')).toBeUndefined();
+  });
+
+  it('charges card and transfer exactly and takes the rest in cash', async () => {
+    const w = pay(22_040);
+    await w.get('[data-test=pay-card]').setValue('120.40');
+    await w.get('[data-test=pay-cash]').setValue('100');
+    expect(w.get('[data-test=pay-change]').text()).toBe('$0.00');
+    await w.get('[data-test=pay-transfer]').setValue('200');
+    await w.get('form').trigger('submit');
+    expect(w.text()).toContain('no pueden exceder el total');
+    expect(w.emitted('confirm')).toBeUndefined();
+  });
+});
+
+describe('the close dialog', () => {
+  beforeEach(() => {
+    invokeMock.mockImplementation(async (cmd, args) => {
+      if (cmd === 'session_report') return { expected_cents: 52_050 };
+      if (cmd === 'close_session') return { input: (args as { input: unknown }).input };
+      return null;
+    });
+  });
+
+  it('lists the twelve denominations in counting order, the first one focused', async () => {
+    wrapper = mount(CloseDialog, { props: { session: openSession }, attachTo: document.body });
+    await flushPromises();
+    const inputs = wrapper.findAll('input[data-test^=denom-]');
+    expect(inputs.map((i) => i.attributes('data-test'))).toEqual(DENOMINATIONS.map((d) => `denom-${d.code}`));
+    expect(document.activeElement).toBe(wrapper.get('[data-test=denom-B1000]').element);
+    expect(invokeMock).toHaveBeenCalledWith('session_report', { sessionId: openSession.id });
+    expect(wrapper.get('[data-test=close-expected]').text()).toBe('$520.50');
+  });
+
+  it('shows the counted total and the difference live, red when money is missing', async () => {
+    const w = (wrapper = mount(CloseDialog, { props: { session: openSession }, attachTo: document.body }));
+    await flushPromises();
+    await w.get('[data-test=denom-B500]').setValue('1');
+    await w.get('[data-test=denom-C10]').setValue('2');
+    expect(w.get('[data-test=close-counted]').text()).toBe('$520.00');
+    expect(w.get('[data-test=close-difference]').text()).toBe('-$0.50');
+    expect(w.get('[data-test=close-difference]').classes()).toContain('negative');
+    await w.get('[data-test=denom-C050]').setValue('3');
+    expect(w.get('[data-test=close-difference]').text()).toBe('$1.00');
+    expect(w.get('[data-test=close-difference]').classes()).not.toContain('negative');
+  });
+
+  it('closes with the count by denomination', async () => {
+    const w = (wrapper = mount(CloseDialog, { props: { session: openSession }, attachTo: document.body }));
+    await flushPromises();
+    await w.get('[data-test=denom-B500]').setValue('1');
+    await w.get('[data-test=denom-C050]').setValue('1');
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    expect(invokeMock).toHaveBeenCalledWith('close_session', {
+      input: { cash_session_id: openSession.id, counted_amount: null, denominations: { B500: 1, C050: 1 } },
+    });
+    expect(w.emitted('closed')).toHaveLength(1);
+  });
+});
