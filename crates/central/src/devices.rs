@@ -191,16 +191,24 @@ pub async fn enroll(central: &Central, req: &EnrollRequest) -> Result<EnrollResp
     })
 }
 
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    tenant_id: Uuid,
+    branch_id: Uuid,
+    credential_hash: Vec<u8>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
 /// Authenticates a device credential; a revoked device is refused.
 pub async fn authenticate(central: &Central, credential: &str) -> Result<DeviceCaller> {
     let invalid = || Error::unauthorized("device_credential_invalid", "Credencial de dispositivo inválida");
     let (device_id, secret) = parse_device_credential(credential).ok_or_else(invalid)?;
-    let row: Option<(Uuid, Uuid, Vec<u8>, Option<DateTime<Utc>>)> =
+    let row: Option<DeviceRow> =
         sqlx::query_as("SELECT tenant_id, branch_id, credential_hash, revoked_at FROM devices WHERE id = $1")
             .bind(device_id)
             .fetch_optional(&central.dbs.master)
             .await?;
-    let (tenant_id, branch_id, hash, revoked_at) = row.ok_or_else(invalid)?;
+    let DeviceRow { tenant_id, branch_id, credential_hash: hash, revoked_at } = row.ok_or_else(invalid)?;
     // Comparing digests of digests keeps the time independent of the secret.
     if Sha256::digest(Sha256::digest(secret)) != Sha256::digest(&hash) {
         return Err(invalid());

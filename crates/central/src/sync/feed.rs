@@ -131,23 +131,32 @@ async fn missing_parents(db: &PgPool, changes: &[Change], cursor: i64) -> Result
     Ok(later)
 }
 
+#[derive(sqlx::FromRow)]
+struct BranchRow {
+    id: Uuid,
+    name: String,
+    address: Option<String>,
+    phone: Option<String>,
+    is_active: bool,
+}
+
 async fn branches(db: &PgPool, ids: &[Uuid]) -> Result<Vec<feed::Branch>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(Uuid, String, Option<String>, Option<String>, bool)> =
+    let rows: Vec<BranchRow> =
         sqlx::query_as("SELECT id, name, address, phone, is_active FROM branches WHERE id = ANY($1)")
             .bind(ids)
             .fetch_all(db)
             .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, address, phone, is_active)| feed::Branch {
-            id: BranchId(id),
-            name,
-            address,
-            phone,
-            is_active,
+        .map(|r| feed::Branch {
+            id: BranchId(r.id),
+            name: r.name,
+            address: r.address,
+            phone: r.phone,
+            is_active: r.is_active,
         })
         .collect())
 }
@@ -204,11 +213,23 @@ async fn employees(db: &PgPool, ids: &[Uuid]) -> Result<Vec<feed::Employee>> {
         .collect()
 }
 
+#[derive(sqlx::FromRow)]
+struct RegisterRow {
+    id: Uuid,
+    branch_id: Uuid,
+    name: String,
+    register_number: i16,
+    device_id: Option<String>,
+    is_active: bool,
+    hlc: i64,
+    origin: String,
+}
+
 async fn registers(db: &PgPool, ids: &[Uuid]) -> Result<Vec<feed::Register>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(Uuid, Uuid, String, i16, Option<String>, bool, i64, String)> = sqlx::query_as(
+    let rows: Vec<RegisterRow> = sqlx::query_as(
         "SELECT id, branch_id, name, register_number, device_id, is_active, hlc, origin FROM cash_registers WHERE id = ANY($1)",
     )
     .bind(ids)
@@ -216,15 +237,15 @@ async fn registers(db: &PgPool, ids: &[Uuid]) -> Result<Vec<feed::Register>> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, branch, name, number, device_id, is_active, hlc, origin)| feed::Register {
-            id,
-            branch_id: BranchId(branch),
-            name,
-            register_number: i64::from(number),
-            device_id,
-            is_active,
-            hlc: Hlc(hlc),
-            origin,
+        .map(|r| feed::Register {
+            id: r.id,
+            branch_id: BranchId(r.branch_id),
+            name: r.name,
+            register_number: i64::from(r.register_number),
+            device_id: r.device_id,
+            is_active: r.is_active,
+            hlc: Hlc(r.hlc),
+            origin: r.origin,
         })
         .collect())
 }

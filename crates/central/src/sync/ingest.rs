@@ -50,13 +50,24 @@ struct Employee {
     version: Version,
 }
 
+/// One row of `sync_ops`: an op received, applied or rejected.
+struct OpLogRow {
+    seq: i64,
+    op_id: Uuid,
+    kind: &'static str,
+    status: &'static str,
+    reason: Option<String>,
+    employee_id: Option<Uuid>,
+    device_time: DateTime<Utc>,
+}
+
 /// Rows waiting for one multi-row insert per table.
 #[derive(Default)]
 struct Buffers {
     sales: Vec<payload::SaleCompleted>,
     movements: Vec<payload::CashMoved>,
     audit: Vec<ChainedEntry>,
-    ops: Vec<(i64, Uuid, &'static str, &'static str, Option<String>, Option<Uuid>, DateTime<Utc>)>,
+    ops: Vec<OpLogRow>,
     conflicts: Vec<(i64, &'static str, Value)>,
 }
 
@@ -169,15 +180,14 @@ async fn apply(device: &DeviceCaller, ops: &[Op], one_by_one: bool) -> Result<Pu
     sorted.sort_by_key(|op| op.seq);
     sorted.dedup_by_key(|op| op.seq);
     let duplicates = sorted.iter().filter(|op| op.seq <= last_seq).count();
-    let mut run = Vec::new();
-    let mut next = last_seq + 1;
-    for op in sorted.iter().filter(|op| op.seq > last_seq) {
-        if op.seq != next {
-            break;
-        }
-        run.push(*op);
-        next += 1;
-    }
+    // The unbroken run right after `last_seq`; whatever follows a gap waits.
+    let run: Vec<&Op> = sorted
+        .iter()
+        .filter(|op| op.seq > last_seq)
+        .zip(last_seq + 1..)
+        .take_while(|(op, next)| op.seq == *next)
+        .map(|(op, _)| *op)
+        .collect();
     let gap = duplicates + run.len() < sorted.len();
     let mut planner = Planner {
         device_id: device.device_id,
@@ -280,15 +290,15 @@ impl Planner {
     /// The op log row and the audit entry, checked against the chain.
     fn evidence(&mut self, op: &Op, status: &'static str) {
         let reason = (status == "rejected").then(|| self.rejected.last().map(|r| r.reason.clone())).flatten();
-        self.buf.ops.push((
-            op.seq,
-            op.op_id,
-            op.kind.code(),
+        self.buf.ops.push(OpLogRow {
+            seq: op.seq,
+            op_id: op.op_id,
+            kind: op.kind.code(),
             status,
             reason,
-            op.employee_id.map(|e| e.0),
-            op.device_time,
-        ));
+            employee_id: op.employee_id.map(|e| e.0),
+            device_time: op.device_time,
+        });
         let Ok(entry) = ChainedEntry::try_from(&op.audit) else {
             self.conflict(op.seq, "audit_entry_unreadable", json!({ "audit": op.audit }));
             return;
@@ -875,15 +885,14 @@ impl Planner {
         insert_movements(tx, &buf.movements).await?;
         insert_audit(tx, &buf.audit).await?;
         if !buf.ops.is_empty() {
-            let (seqs, ids, kinds, statuses, reasons, employees, times): (
-                Vec<i64>,
-                Vec<Uuid>,
-                Vec<&str>,
-                Vec<&str>,
-                Vec<Option<String>>,
-                Vec<Option<Uuid>>,
-                Vec<DateTime<Utc>>,
-            ) = unzip7(buf.ops);
+            let ops = &buf.ops;
+            let seqs: Vec<i64> = ops.iter().map(|o| o.seq).collect();
+            let ids: Vec<Uuid> = ops.iter().map(|o| o.op_id).collect();
+            let kinds: Vec<&str> = ops.iter().map(|o| o.kind).collect();
+            let statuses: Vec<&str> = ops.iter().map(|o| o.status).collect();
+            let reasons: Vec<Option<&str>> = ops.iter().map(|o| o.reason.as_deref()).collect();
+            let employees: Vec<Option<Uuid>> = ops.iter().map(|o| o.employee_id).collect();
+            let times: Vec<DateTime<Utc>> = ops.iter().map(|o| o.device_time).collect();
             sqlx::query(
                 "INSERT INTO sync_ops (device_id, seq, op_id, kind, status, reason, employee_id, device_time)
                  SELECT $1, * FROM unnest($2::int8[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::timestamptz[])",
@@ -919,22 +928,6 @@ impl Planner {
 }
 
 #[allow(clippy::type_complexity)]
-fn unzip7<A, B, C, D, E, F, G>(
-    rows: Vec<(A, B, C, D, E, F, G)>,
-) -> (Vec<A>, Vec<B>, Vec<C>, Vec<D>, Vec<E>, Vec<F>, Vec<G>) {
-    let mut out = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (a, b, c, d, e, f, g) in rows {
-        out.0.push(a);
-        out.1.push(b);
-        out.2.push(c);
-        out.3.push(d);
-        out.4.push(e);
-        out.5.push(f);
-        out.6.push(g);
-    }
-    out
-}
-
 /// expected = opening + cash received − change + cash in − cash out, from
 /// central's own rows.
 async fn expected_cents(tx: &mut PgConnection, session: Uuid) -> Result<i64, sqlx::Error> {
