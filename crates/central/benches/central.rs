@@ -263,9 +263,10 @@ async fn migration(central: &Arc<Central>, rows: &mut Vec<Row>) {
     .await;
     let mut plan = central.migration_plan(false);
     let sql_text: &'static str = Box::leak(ddl("loyalty_points").into_boxed_str());
+    let version = migrate::latest_version(&plan.tenant) + 1;
     plan.tenant.push(Migration {
-        version: 2,
-        name: Cow::Borrowed("0002_loyalty.sql"),
+        version,
+        name: Cow::Owned(format!("{version:04}_loyalty.sql")),
         sql: Cow::Borrowed(sql_text),
     });
     let (runner, report) = timed(migrate::run(&central.dbs, &plan)).await;
