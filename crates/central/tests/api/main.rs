@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod config;
+mod devices;
 mod helpers;
 mod isolation;
 mod meta;

@@ -49,6 +49,13 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("/v1/employees/{id}/reset-pin", "post"),
         ("/v1/theme", "get"),
         ("/v1/theme", "put"),
+        ("/v1/devices/enrollment-codes", "post"),
+        ("/v1/devices/enroll", "post"),
+        ("/v1/devices", "get"),
+        ("/v1/devices/{id}/revoke", "post"),
+        ("/v1/sync/push", "post"),
+        ("/v1/sync/pull", "get"),
+        ("/v1/sync/conflicts", "get"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
     }
