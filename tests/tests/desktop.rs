@@ -162,14 +162,14 @@ fn a_terminal_enrolled_from_the_first_run_sends_its_sale_to_headquarters() {
     // The sale reaches headquarters by itself, soon after it committed.
     let device: uuid::Uuid = runtime.block_on(async {
         for _ in 0..100 {
-            let found: Option<(uuid::Uuid, i64)> = sqlx::query_as(
+            let found: Option<(uuid::Uuid, Option<i64>)> = sqlx::query_as(
                 "SELECT d.device_id, (SELECT sum(total) * 100 FROM sales)::int8 FROM sync_devices d WHERE d.last_seq > 0",
             )
             .fetch_optional(&hq.db)
             .await
             .unwrap();
             if let Some((device, total)) = found
-                && total == 11_020
+                && total == Some(11_020)
             {
                 return device;
             }
