@@ -24,5 +24,5 @@ say "tests"
 # The terminal keeps its secrets in the OS secret store: give the tests a
 # private, unlocked one. The desktop tests start their own X display.
 rm -rf target/e2e-screenshots
-scripts/with-keyring.sh cargo test --workspace --locked
+scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast
 say "all tests passed"
