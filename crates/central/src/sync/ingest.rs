@@ -131,7 +131,8 @@ impl From<serde_json::Error> for Failure {
 }
 
 fn parse<T: DeserializeOwned>(op: &Op) -> Result<T, Reject> {
-    Ok(serde_json::from_value(op.payload.clone())?)
+    // Straight from the parsed tree: no copy of it per op.
+    Ok(<T as serde::Deserialize>::deserialize(&op.payload)?)
 }
 
 fn to_hash(bytes: &[u8]) -> ChainHash {
@@ -583,8 +584,9 @@ impl Planner {
                     self.operable(tx, op.seq, refund.cash_session_id, c.cancelled_by.0).await?;
                     insert_movements(tx, std::slice::from_ref(refund)).await?;
                 }
-                insert_stock(tx, self.device_id, c.sale_id, c.cancelled_by.0, &c.stock, c.cancelled_at)
-                    .await?;
+                let stock: Vec<StockRow<'_>> =
+                    StockRow::of(&c.stock, c.sale_id, c.cancelled_by.0, c.cancelled_at).collect();
+                insert_stock(tx, self.device_id, &stock).await?;
                 sqlx::query("UPDATE sales SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3 WHERE id = $1")
                     .bind(c.sale_id)
                     .bind(c.cancelled_at)
@@ -1032,40 +1034,53 @@ async fn insert_sales(
         .execute(&mut *tx)
         .await?;
     }
-    for s in sales {
-        insert_stock(tx, device, s.sale_id, s.employee_id.0, &s.stock, s.created_at).await?;
-    }
-    Ok(())
+    let stock: Vec<StockRow<'_>> =
+        sales.iter().flat_map(|s| StockRow::of(&s.stock, s.sale_id, s.employee_id.0, s.created_at)).collect();
+    insert_stock(tx, device, &stock).await
 }
 
-async fn insert_stock(
-    tx: &mut PgConnection,
-    device: Uuid,
+/// A stock move and what it belongs to.
+struct StockRow<'a> {
+    moved: &'a payload::StockMove,
     sale: Uuid,
     employee: Uuid,
-    moves: &[payload::StockMove],
     at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    if moves.is_empty() {
+}
+
+impl<'a> StockRow<'a> {
+    fn of(
+        moves: &'a [payload::StockMove],
+        sale: Uuid,
+        employee: Uuid,
+        at: DateTime<Utc>,
+    ) -> impl Iterator<Item = StockRow<'a>> {
+        moves.iter().map(move |moved| StockRow { moved, sale, employee, at })
+    }
+}
+
+/// Every stock move given, in one statement.
+async fn insert_stock(tx: &mut PgConnection, device: Uuid, rows: &[StockRow<'_>]) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
         return Ok(());
     }
     sqlx::query(
         "INSERT INTO inventory_operations (id, inventory_id, branch_id, operation_type, quantity, reference_id, reference_type,
                                            cost_at_time, employee_id, device_id, created_at)
-         SELECT id, product, branch, kind, qty, $1, 'sale', cost / 100.0, $2, $3, $4
-         FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::int4[], $10::int8[])
-              AS t(id, product, branch, kind, qty, cost)",
+         SELECT id, product, branch, kind, qty, sale, 'sale', cost / 100.0, employee, $1, created
+         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int4[], $7::int8[], $8::uuid[], $9::uuid[],
+                     $10::timestamptz[])
+              AS t(id, product, branch, kind, qty, cost, sale, employee, created)",
     )
-    .bind(sale)
-    .bind(employee)
     .bind(device.to_string())
-    .bind(at)
-    .bind(moves.iter().map(|m| m.id).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.inventory_id).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.branch_id.0).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.operation_type.as_str()).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.quantity as i32).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.cost_cents).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.moved.id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.moved.inventory_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.moved.branch_id.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.moved.operation_type.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.moved.quantity as i32).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.moved.cost_cents).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.sale).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.employee).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
     .execute(&mut *tx)
     .await?;
     Ok(())
