@@ -18,8 +18,8 @@ use crate::error::{Error, ErrorBody};
 use crate::replica::Link;
 use crate::{CentralLink, Terminal};
 
-/// Ops per push.
-pub const PUSH_BATCH: usize = 500;
+/// Ops per push (central takes up to 1,000).
+pub const PUSH_BATCH: usize = 1_000;
 /// Changes per pull page.
 pub const PULL_PAGE: i64 = 1_000;
 
@@ -198,25 +198,28 @@ impl SyncClient {
         self.wake.notify_one();
     }
 
-    /// Pushes every unsettled op, batch after batch.
+    /// Pushes every unsettled op, batch after batch. The next batch is read
+    /// from the outbox while central applies the current one.
     pub async fn push(&self) -> Result<(usize, i64, usize), SyncError> {
         let (mut pushed, mut rejected) = (0, 0);
+        let t = self.terminal.clone();
+        let mut ops = blocking(move || t.unsettled_ops(PUSH_BATCH)).await?;
         loop {
-            let t = self.terminal.clone();
-            let ops = blocking(move || t.unsettled_ops(PUSH_BATCH)).await?;
-            let Some(first) = ops.first().map(|op| op.seq) else {
+            let (Some(first), Some(last)) = (ops.first().map(|op| op.seq), ops.last().map(|op| op.seq))
+            else {
                 let t = self.terminal.clone();
                 return Ok((pushed, blocking(move || t.acked_seq()).await?, rejected));
             };
-            let response = self
+            let send = self
                 .http
                 .post(format!("{}/v1/sync/push", self.link.url))
                 .bearer_auth(&self.link.credential)
                 .json(&PushRequest { ops })
-                .send()
-                .await
-                .map_err(offline)?;
-            let settled: PushResponse = answer(response).await?;
+                .send();
+            let t = self.terminal.clone();
+            let read_ahead = blocking(move || t.ops_after(last, PUSH_BATCH));
+            let (response, next) = tokio::join!(send, read_ahead);
+            let settled: PushResponse = answer(response.map_err(offline)?).await?;
             pushed += settled.applied + settled.duplicates + settled.rejected.len();
             rejected += settled.rejected.len();
             let t = self.terminal.clone();
@@ -231,6 +234,13 @@ impl SyncClient {
                     message: format!("la central quedó en {} y faltan operaciones", settled.settled_seq),
                 });
             }
+            ops = if settled.settled_seq >= last {
+                next?
+            } else {
+                // Central settled only part of the batch: go on from there.
+                let t = self.terminal.clone();
+                blocking(move || t.unsettled_ops(PUSH_BATCH)).await?
+            };
         }
     }
 
