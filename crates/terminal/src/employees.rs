@@ -123,11 +123,7 @@ fn record_saved(
     before: Option<&Employee>,
     after: &Employee,
 ) -> Result<()> {
-    let hlc = journal::next_hlc(tx, ctx.now)?;
-    tx.execute(
-        "UPDATE employees SET hlc = ?2, origin = ?3 WHERE id = ?1",
-        params![after.id.to_string(), hlc.0, ctx.device.device_id.to_string()],
-    )?;
+    let hlc = journal::stamp_version(tx, "employees", &after.id.to_string(), ctx.device.device_id, ctx.now)?;
     let (pin_hash, pin_lookup): (Option<String>, Option<Vec<u8>>) = tx.query_row(
         "SELECT pin_hash, pin_lookup FROM employees WHERE id = ?1",
         [after.id.to_string()],

@@ -43,12 +43,24 @@ pub(crate) fn head_of(conn: &rusqlite::Connection) -> Result<(i64, ChainHash)> {
     Ok((seq, head))
 }
 
-/// The next hybrid-logical-clock stamp of this terminal, for a reference row
-/// written at `now`.
-pub(crate) fn next_hlc(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<Hlc> {
+/// Stamps a reference row this terminal just wrote with its next
+/// hybrid-logical-clock version (the stamp and this device as origin), and
+/// returns the stamp for the op. `table` is one of the terminal's own
+/// reference tables, never user text.
+pub(crate) fn stamp_version(
+    tx: &Transaction<'_>,
+    table: &'static str,
+    id: &str,
+    device_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Hlc> {
     let last: i64 = tx.query_row("SELECT hlc FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
     let next = Hlc::tick(Hlc(last), now.timestamp_millis());
     tx.execute("UPDATE sync_state SET hlc = ?1 WHERE id = 1", [next.0])?;
+    tx.execute(
+        &format!("UPDATE {table} SET hlc = ?2, origin = ?3 WHERE id = ?1"),
+        params![id, next.0, device_id.to_string()],
+    )?;
     Ok(next)
 }
 

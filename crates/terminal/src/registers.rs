@@ -174,11 +174,7 @@ fn record_register(
     r: &Register,
 ) -> Result<()> {
     let snapshot = |r: &Register| json!({ "name": r.name, "register_number": r.register_number, "branch_id": r.branch_id, "is_active": r.is_active });
-    let hlc = journal::next_hlc(tx, ctx.now)?;
-    tx.execute(
-        "UPDATE cash_registers SET hlc = ?2, origin = ?3 WHERE id = ?1",
-        params![r.id.to_string(), hlc.0, ctx.device.device_id.to_string()],
-    )?;
+    let hlc = journal::stamp_version(tx, "cash_registers", &r.id.to_string(), ctx.device.device_id, ctx.now)?;
     journal::record(
         tx,
         ctx.device.device_id,
@@ -215,10 +211,12 @@ fn record_assignment(
     a: &Assignment,
 ) -> Result<()> {
     let snapshot = |a: &Assignment| json!({ "cash_register_id": a.cash_register_id, "user_id": a.user_id, "is_active": a.is_active, "note": a.note });
-    let hlc = journal::next_hlc(tx, ctx.now)?;
-    tx.execute(
-        "UPDATE cash_register_assignments SET hlc = ?2, origin = ?3 WHERE id = ?1",
-        params![a.id.to_string(), hlc.0, ctx.device.device_id.to_string()],
+    let hlc = journal::stamp_version(
+        tx,
+        "cash_register_assignments",
+        &a.id.to_string(),
+        ctx.device.device_id,
+        ctx.now,
     )?;
     journal::record(
         tx,
