@@ -299,7 +299,8 @@ pub fn sell(t: &Terminal, session: Uuid, rng: &mut Rng) -> Uuid {
         customer_id: None,
         price_tier: Default::default(),
         lines,
-        payment: PaymentInput { cash: Some("20000".into()), ..Default::default() },
+        // Covers the dearest possible sale: 3 lines × 3 units × $2,699 + IVA ≈ $28,200.
+        payment: PaymentInput { cash: Some("50000".into()), ..Default::default() },
     })
     .expect("the sale commits")
     .sale_id
