@@ -285,6 +285,17 @@ async fn enrollment_codes_work_once_and_revoked_devices_are_refused_but_keep_the
         "{again:?}"
     );
     assert!(!second.is_set_up());
+    // Bad input is refused before anything is sent or written.
+    let code_of = |r: Result<(), nexus_terminal::sync::SyncError>| r.unwrap_err().to_body().code;
+    let bad_url = nexus_terminal::sync::enroll(second.clone(), "central.example.mx", &code, "Dos").await;
+    assert_eq!(code_of(bad_url), "field_invalid");
+    let no_code = nexus_terminal::sync::enroll(second.clone(), &hq.url(), "  ", "Dos").await;
+    assert_eq!(code_of(no_code), "field_invalid");
+    assert!(!second.is_set_up());
+    // A terminal already set up is never enrolled again.
+    let fresh = hq.code().await;
+    let twice = nexus_terminal::sync::enroll(first.clone(), &hq.url(), &fresh, "Uno otra vez").await;
+    assert_eq!(code_of(twice), "already_set_up");
     let _ = first.forget_secrets();
 
     let store = Store::enroll(&hq, &hq.url(), "Mostrador").await;
