@@ -9,12 +9,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use nexus_domain::employee::{EmployeeChanges, NewEmployee, PinReset};
+use nexus_domain::employee::{EmployeeChanges, NewEmployee, PinChange};
 use nexus_terminal::ErrorBody;
 use nexus_terminal::access::LoggedIn;
 use nexus_terminal::audit::AuditVerification;
 use nexus_terminal::cash_session::{CloseSession, HomeContext, OpenSession, SessionView, ZReport};
-use nexus_terminal::employees::Employee;
+use nexus_terminal::employees::{CreatedEmployee, Employee, IssuedPin};
 use nexus_terminal::layaways::{Customer, Layaway, NewCustomer, NewLayaway, NewLayawayPayment};
 use nexus_terminal::movements::{Movement, NewMovement};
 use nexus_terminal::outbox::OutboxStatus;
@@ -57,7 +57,9 @@ fn generate(dir: &Path) {
         Employee,
         NewEmployee,
         EmployeeChanges,
-        PinReset,
+        CreatedEmployee,
+        IssuedPin,
+        PinChange,
         Register,
         NewRegister,
         RegisterChanges,

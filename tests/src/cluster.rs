@@ -268,7 +268,7 @@ pub fn pacing() -> Pacing {
 /// PINs of the demo store.
 pub const MARIA: &str = "1111";
 pub const JUAN: &str = "3333";
-pub const ADMIN: &str = "2222";
+pub const ADMIN: &str = "246801";
 
 /// Opens the first free register of `pin`'s home.
 pub fn open(t: &Terminal, pin: &str, amount: &str) -> Uuid {

@@ -169,7 +169,6 @@ async fn an_employee_created_on_one_terminal_logs_in_on_another_after_one_round(
             email: None,
             phone: None,
             role: "cashier".into(),
-            pin: "707070".into(),
             branch_id: None,
             max_discount_bp: None,
             permissions: None,
@@ -177,8 +176,8 @@ async fn an_employee_created_on_one_terminal_logs_in_on_another_after_one_round(
         .unwrap();
     a.client.round().await.unwrap();
     b.client.round().await.unwrap();
-    let who = b.terminal.login("707070").unwrap();
-    assert_eq!(who.employee_id, pedro.id);
+    let who = b.terminal.login(&pedro.pin).unwrap();
+    assert_eq!(who.employee_id, pedro.employee.id);
     assert_converged(&hq, &b, "B after one round").await;
 }
 
@@ -465,7 +464,6 @@ async fn schedule(hq: &mut Hq, proxy: &Proxy, seed: u64) {
     proxy.set_faulty(true, seed);
     let sa = open(&a.terminal, MARIA, "500");
     let sb = open(&b.terminal, JUAN, "500");
-    let new_pin = format!("{}", 100_000 + (seed % 800_000));
     let mut created = None;
     for step in 0..(8 + rng.below(10)) {
         let (store, session) = if rng.chance(50) { (&a, sa) } else { (&b, sb) };
@@ -488,13 +486,11 @@ async fn schedule(hq: &mut Hq, proxy: &Proxy, seed: u64) {
                             email: None,
                             phone: None,
                             role: "cashier".into(),
-                            pin: new_pin.clone(),
                             branch_id: None,
                             max_discount_bp: None,
                             permissions: None,
                         })
-                        .unwrap()
-                        .id,
+                        .unwrap(),
                 );
                 a.terminal.login(MARIA).unwrap();
             }
@@ -529,10 +525,10 @@ async fn schedule(hq: &mut Hq, proxy: &Proxy, seed: u64) {
     let context = format!("seed {seed}");
     assert_exactly_once(hq, &a, &context).await;
     assert_exactly_once(hq, &b, &context).await;
-    if let Some(id) = created {
+    if let Some(new) = created {
         assert_eq!(
-            b.terminal.login(&new_pin).unwrap().employee_id,
-            id,
+            b.terminal.login(&new.pin).unwrap().employee_id,
+            new.employee.id,
             "{context}: the new employee reached B"
         );
     }

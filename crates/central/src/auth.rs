@@ -279,7 +279,8 @@ pub async fn login(
     .bind(&lookup.as_bytes()[..])
     .fetch_optional(&db)
     .await?;
-    let verified = central.verify_pin(&pin, candidate.as_ref().and_then(|c| c.pin_hash.clone())).await?;
+    let verified =
+        central.verify_pin(tenant_id, &pin, candidate.as_ref().and_then(|c| c.pin_hash.clone())).await?;
     let employee = candidate.filter(|_| verified);
 
     sqlx::query(

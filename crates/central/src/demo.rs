@@ -47,7 +47,7 @@ async fn fill(central: &Central, tenant_id: TenantId, principal: Uuid, data: &De
     let (_, db) = central.tenant(tenant_id.0).await?;
     let mut hashes = Vec::new();
     for e in &data.employees {
-        hashes.push(central.hash_pin(&e.pin()?).await?);
+        hashes.push(central.hash_pin(tenant_id, &e.pin()?).await?);
     }
     let key = central.pin_key(tenant_id);
     let mut tx = db.begin().await?;

@@ -3,13 +3,16 @@
 //! Creation, changes, deactivation and PIN resets follow the rules of
 //! `nexus_domain::employee` (no owner through the API, the owner protected,
 //! nobody granting what they lack) and write their audit entry in the same
-//! transaction. A PIN is unique among a tenant's active employees; the keyed
-//! lookup column makes that a unique index.
+//! transaction. PINs are made here, never chosen by whoever manages staff
+//! (a "taken" answer to a chosen PIN would reveal a colleague's PIN), shown
+//! once in the answer and kept only as a keyed lookup and a keyed hash. A PIN
+//! is unique among a tenant's active employees; the lookup column makes that
+//! a unique index.
 
 use nexus_domain::employee::{self, EmployeeState, Target};
-pub use nexus_domain::employee::{EmployeeChanges, NewEmployee, PinReset};
+pub use nexus_domain::employee::{EmployeeChanges, NewEmployee};
 use nexus_domain::pin::Pin;
-use nexus_domain::{BranchId, DomainError, EmployeeId, Percent, PermissionSet, Role};
+use nexus_domain::{BranchId, DomainError, EmployeeId, Percent, PermissionSet, Role, TenantId};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -33,6 +36,21 @@ pub struct Employee {
     pub max_discount_bp: Percent,
     pub is_active: bool,
     pub permissions: PermissionSet,
+}
+
+/// A PIN made for someone, shown this once and never again.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct IssuedPin {
+    /// 4 digits for a counter, 6 for whoever manages people, registers or the books.
+    pub pin: String,
+}
+
+/// A new employee and the PIN made for them.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CreatedEmployee {
+    pub employee: Employee,
+    /// Shown once: give it to the employee; only its keyed hash is kept.
+    pub pin: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -173,15 +191,47 @@ fn snapshot(e: &Employee) -> serde_json::Value {
     })
 }
 
-pub async fn create(central: &Central, caller: &Caller, new: &NewEmployee) -> Result<Employee> {
-    let (state, pin) = new.check()?;
+/// A random PIN of the length `role` and `permissions` call for that no
+/// active employee of the tenant holds, with its keyed hash.
+async fn issue_pin(
+    central: &Central,
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    role: Role,
+    permissions: &PermissionSet,
+) -> Result<(Pin, String)> {
+    let key = central.pin_key(tenant);
+    let len = nexus_domain::pin::required_len(role, permissions);
+    loop {
+        let pin = Pin::generate(len, random_u32);
+        let taken: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM employees WHERE pin_lookup = $1 AND is_active)")
+                .bind(&key.lookup(&pin).as_bytes()[..])
+                .fetch_one(&mut *conn)
+                .await?;
+        if !taken {
+            let hash = central.hash_pin(tenant, &pin).await?;
+            return Ok((pin, hash));
+        }
+    }
+}
+
+fn random_u32() -> u32 {
+    let mut bytes = [0u8; 4];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+    u32::from_le_bytes(bytes)
+}
+
+pub async fn create(central: &Central, caller: &Caller, new: &NewEmployee) -> Result<CreatedEmployee> {
+    let state = new.check()?;
     employee::check_change(&caller.actor(), None, &NewEmployee::outcome(&state))?;
-    let pin_hash = central.hash_pin(&pin).await?;
-    let lookup = central.pin_key(caller.tenant_id()).lookup(&pin);
     let id = Uuid::now_v7();
 
     let mut tx = caller.db.begin().await?;
     check_branch(&mut tx, state.branch_id).await?;
+    let (pin, pin_hash) =
+        issue_pin(central, &mut tx, caller.tenant_id(), state.role, &state.permissions).await?;
+    let lookup = central.pin_key(caller.tenant_id()).lookup(&pin);
     sqlx::query(
         "INSERT INTO employees (id, name, email, phone, pin_hash, pin_lookup, role, branch_id, max_discount_pct)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::numeric / 100)",
@@ -213,7 +263,7 @@ pub async fn create(central: &Central, caller: &Caller, new: &NewEmployee) -> Re
     )
     .await?;
     tx.commit().await.map_err(map_write_error)?;
-    Ok(created)
+    Ok(CreatedEmployee { employee: created, pin: pin.expose().to_owned() })
 }
 
 pub async fn update(caller: &Caller, id: Uuid, changes: &EmployeeChanges) -> Result<Employee> {
@@ -272,8 +322,7 @@ pub async fn deactivate(caller: &Caller, id: Uuid) -> Result<Employee> {
     update(caller, id, &EmployeeChanges { is_active: Some(false), ..EmployeeChanges::default() }).await
 }
 
-pub async fn reset_pin(central: &Central, caller: &Caller, id: Uuid, reset: &PinReset) -> Result<()> {
-    let pin = Pin::parse(&reset.pin).map_err(DomainError::from)?;
+pub async fn reset_pin(central: &Central, caller: &Caller, id: Uuid) -> Result<IssuedPin> {
     let mut tx = caller.db.begin().await?;
     let target = load(&mut tx, id, true).await?.ok_or_else(not_found)?;
     if !target.is_active {
@@ -284,7 +333,8 @@ pub async fn reset_pin(central: &Central, caller: &Caller, id: Uuid, reset: &Pin
         &Target { employee_id: target.id, role: target.role, permissions: &target.permissions },
         target.max_discount_bp,
     )?;
-    let pin_hash = central.hash_pin(&pin).await?;
+    let (pin, pin_hash) =
+        issue_pin(central, &mut tx, caller.tenant_id(), target.role, &target.permissions).await?;
     let lookup = central.pin_key(caller.tenant_id()).lookup(&pin);
     sqlx::query("UPDATE employees SET pin_hash = $2, pin_lookup = $3, updated_at = NOW() WHERE id = $1")
         .bind(id)
@@ -306,7 +356,7 @@ pub async fn reset_pin(central: &Central, caller: &Caller, id: Uuid, reset: &Pin
     )
     .await?;
     tx.commit().await.map_err(map_write_error)?;
-    Ok(())
+    Ok(IssuedPin { pin: pin.expose().to_owned() })
 }
 
 async fn end_sessions(conn: &mut PgConnection, id: Uuid) -> Result<()> {

@@ -58,26 +58,34 @@ impl Central {
         PinKey::derive_for_tenant(self.settings.pin_key_secret.expose().as_bytes(), tenant)
     }
 
-    /// bcrypt of a PIN with a fresh salt, off the async threads.
-    pub async fn hash_pin(&self, pin: &Pin) -> anyhow::Result<String> {
+    /// The keyed bcrypt hash of a tenant's PIN with a fresh salt, off the
+    /// async threads.
+    pub async fn hash_pin(&self, tenant: TenantId, pin: &Pin) -> anyhow::Result<String> {
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no random source: {e}"))?;
         let pin = pin.clone();
+        let key = self.pin_key(tenant);
         let cost = self.settings.bcrypt_cost;
-        tokio::task::spawn_blocking(move || nexus_domain::pin::hash_pin(&pin, cost, salt))
+        tokio::task::spawn_blocking(move || key.hash(&pin, cost, salt))
             .await
             .context("PIN hashing task failed")
     }
 
     /// Checks a PIN against a stored hash (or against the decoy when there is
     /// no candidate, so both cost the same), off the async threads.
-    pub async fn verify_pin(&self, pin: &Pin, hash: Option<String>) -> anyhow::Result<bool> {
+    pub async fn verify_pin(
+        &self,
+        tenant: TenantId,
+        pin: &Pin,
+        hash: Option<String>,
+    ) -> anyhow::Result<bool> {
         let pin = pin.clone();
+        let key = self.pin_key(tenant);
         let (hash, real) = match hash {
             Some(h) => (h, true),
             None => (self.decoy_hash.clone(), false),
         };
-        let ok = tokio::task::spawn_blocking(move || nexus_domain::pin::verify_pin(&pin, &hash))
+        let ok = tokio::task::spawn_blocking(move || key.verify(&pin, &hash))
             .await
             .context("PIN verification task failed")?;
         Ok(ok && real)

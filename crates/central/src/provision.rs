@@ -73,14 +73,13 @@ fn check(new: &NewTenant) -> Result<Checked, DomainError> {
 /// Creates a tenant, its database and its owner; all or nothing.
 pub async fn provision(central: &Central, new: &NewTenant) -> Result<Provisioned> {
     let checked = check(new)?;
-    let pin_hash = central.hash_pin(&checked.owner_pin).await?;
     let lock = SchemaLock::acquire(&central.dbs).await?;
-    let result = provision_locked(central, checked, pin_hash).await;
+    let result = provision_locked(central, checked).await;
     lock.release().await?;
     result
 }
 
-async fn provision_locked(central: &Central, checked: Checked, pin_hash: String) -> Result<Provisioned> {
+async fn provision_locked(central: &Central, checked: Checked) -> Result<Provisioned> {
     clean_up_interrupted(central).await?;
     let cluster = pick_cluster(central).await?;
     let tenant_migrations = migrate::tenant_migrations();
@@ -108,7 +107,7 @@ async fn provision_locked(central: &Central, checked: Checked, pin_hash: String)
 
     let made = async {
         create_database(central, &cluster, &db_name, template).await?;
-        let ids = fill_database(central, tenant_id, &cluster, &db_name, &checked, pin_hash).await?;
+        let ids = fill_database(central, tenant_id, &cluster, &db_name, &checked).await?;
         let version = migrate::latest_version(&tenant_migrations);
         let mut tx = central.dbs.master.begin().await?;
         sqlx::query("UPDATE tenants SET status = 'ready', schema_version = $2 WHERE id = $1")
@@ -157,8 +156,8 @@ async fn fill_database(
     cluster: &str,
     db_name: &str,
     checked: &Checked,
-    pin_hash: String,
 ) -> Result<(BranchId, EmployeeId)> {
+    let pin_hash = central.hash_pin(tenant_id, &checked.owner_pin).await?;
     let branch_id = BranchId::new_v7();
     let owner_id = EmployeeId::new_v7();
     let lookup = central.pin_key(tenant_id).lookup(&checked.owner_pin);

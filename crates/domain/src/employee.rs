@@ -9,8 +9,7 @@ use serde::Deserialize;
 
 use crate::error::{DomainError, optional_text, required_text};
 use crate::permission::Grants;
-use crate::pin::Pin;
-use crate::{BranchId, EmployeeId, Percent, PermissionSet, Role};
+use crate::{BranchId, EmployeeId, Percent, Permission, PermissionSet, Role};
 
 /// The employee performing a change.
 #[derive(Clone, Debug)]
@@ -104,8 +103,6 @@ pub struct NewEmployee {
     #[serde(default)]
     pub phone: Option<String>,
     pub role: String,
-    /// 4 to 6 digits, unique among the tenant's active employees.
-    pub pin: String,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub branch_id: Option<BranchId>,
@@ -144,13 +141,21 @@ pub struct EmployeeChanges {
     pub is_active: Option<bool>,
 }
 
-/// A new PIN for an employee.
-#[derive(Clone, Debug, Deserialize)]
+/// An employee changing their own PIN: the one they use now and the one
+/// they chose. Both are secrets and never printed.
+#[derive(Clone, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct PinReset {
-    pub pin: String,
+pub struct PinChange {
+    pub current_pin: String,
+    pub new_pin: String,
+}
+
+impl std::fmt::Debug for PinChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PinChange(***)")
+    }
 }
 
 /// An employee's editable state, before or after a change.
@@ -175,8 +180,9 @@ fn check_email(email: Option<&str>) -> Result<Option<String>, DomainError> {
 }
 
 impl NewEmployee {
-    /// The checked employee and PIN; nothing is written yet.
-    pub fn check(&self) -> Result<(EmployeeState, Pin), DomainError> {
+    /// The checked employee; nothing is written yet. The PIN is made by the
+    /// system afterwards ([`Pin::generate`] with [`crate::pin::required_len`]).
+    pub fn check(&self) -> Result<EmployeeState, DomainError> {
         let role: Role = self.role.parse()?;
         let permissions = match &self.permissions {
             Some(codes) => PermissionSet::from_codes(codes)?,
@@ -192,7 +198,7 @@ impl NewEmployee {
             permissions,
             is_active: true,
         };
-        Ok((state, Pin::parse(&self.pin)?))
+        Ok(state)
     }
 
     pub fn outcome<'a>(state: &'a EmployeeState) -> Outcome<'a> {
@@ -254,6 +260,21 @@ pub fn check_update(
         Some(&Target { employee_id: id, role: before.role, permissions: &before.permissions }),
         &NewEmployee::outcome(after),
     )
+}
+
+/// Whether an employee change made at a terminal raises privileges enough to
+/// wait for an owner's approval at headquarters before central applies it: a
+/// new admin (created, or promoted from another role), or any `SECURITY.*` or
+/// `accounting.*` permission the employee did not hold before.
+pub fn raises_privileges(before: Option<&EmployeeState>, after: &EmployeeState) -> bool {
+    let new_admin = after.role == Role::Admin && before.is_none_or(|b| b.role != Role::Admin);
+    let sensitive = |p: Permission| p.code().starts_with("SECURITY.") || p.code().starts_with("accounting.");
+    let gained = after
+        .permissions
+        .iter()
+        .filter(|p| sensitive(*p))
+        .any(|p| before.is_none_or(|b| !b.permissions.contains(p)));
+    new_admin || gained
 }
 
 #[cfg(test)]
@@ -366,5 +387,40 @@ mod tests {
             check_change(&actor(Role::Admin, 1), Some(&me), &off),
             Err(DomainError::CannotDeactivateSelf)
         );
+    }
+
+    fn state(role: Role, permissions: PermissionSet) -> EmployeeState {
+        EmployeeState {
+            name: "Ana".into(),
+            email: None,
+            phone: None,
+            role,
+            branch_id: None,
+            max_discount: Percent::ZERO,
+            permissions,
+            is_active: true,
+        }
+    }
+
+    #[test]
+    fn a_new_admin_or_a_security_or_accounting_grant_raises_privileges() {
+        let admin = state(Role::Admin, Role::Admin.default_permissions());
+        let cashier = state(Role::Cashier, Role::Cashier.default_permissions());
+        assert!(raises_privileges(None, &admin));
+        assert!(raises_privileges(Some(&cashier), &admin));
+        assert!(!raises_privileges(Some(&admin), &admin));
+        assert!(!raises_privileges(None, &cashier));
+        let mut keys = Role::Cashier.default_permissions().iter().collect::<Vec<_>>();
+        keys.push(Permission::AccountingView);
+        let bookkeeper = state(Role::Cashier, keys.into_iter().collect());
+        assert!(raises_privileges(Some(&cashier), &bookkeeper));
+        assert!(raises_privileges(None, &bookkeeper));
+        assert!(!raises_privileges(Some(&bookkeeper), &bookkeeper));
+        let mut renamed = bookkeeper.clone();
+        renamed.name = "Ana María".into();
+        assert!(!raises_privileges(Some(&bookkeeper), &renamed), "a rename is no escalation");
+        let mut security = Role::Cashier.default_permissions().iter().collect::<Vec<_>>();
+        security.push(Permission::SecurityUsersManage);
+        assert!(raises_privileges(Some(&cashier), &state(Role::Cashier, security.into_iter().collect())));
     }
 }

@@ -6,12 +6,14 @@
 use crate::Permission;
 use crate::money::{Money, MoneyError, Percent, PercentError};
 use crate::permission::{UnknownPermission, UnknownRole};
-use crate::pin::InvalidPin;
+use crate::pin::{InvalidPin, WeakPin};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     #[error("{0}")]
     InvalidPin(#[from] InvalidPin),
+    #[error("{0}")]
+    WeakPin(#[from] WeakPin),
     #[error("{0}")]
     InvalidAmount(#[from] MoneyError),
     #[error("{0}")]
@@ -79,6 +81,7 @@ impl DomainError {
     pub fn code(&self) -> &'static str {
         match self {
             DomainError::InvalidPin(_) => "invalid_pin",
+            DomainError::WeakPin(_) => "weak_pin",
             DomainError::InvalidAmount(_) => "invalid_amount",
             DomainError::InvalidPercent(_) => "invalid_percent",
             DomainError::Required { .. } => "field_required",

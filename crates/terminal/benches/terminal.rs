@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use nexus_domain::audit::{self, AuditEntry, ChainedEntry, GENESIS};
-use nexus_domain::pin::{Pin, hash_pin, verify_pin};
+use nexus_domain::pin::Pin;
 use nexus_terminal::cash_session::OpenSession;
 use nexus_terminal::sales::{NewSale, NewSaleLine, PaymentInput};
 use nexus_terminal::secrets::SecretStore;
@@ -115,12 +115,13 @@ fn login(rows: &mut Vec<Row>) {
         let handles: Vec<_> = pins
             .chunks(pins.len().div_ceil(threads))
             .map(|part| {
+                let key = &secrets.pin_key;
                 s.spawn(move || {
                     part.iter()
                         .map(|p| {
                             let mut salt = [0u8; 16];
                             getrandom::fill(&mut salt).unwrap();
-                            hash_pin(p, 10, salt)
+                            key.hash(p, 10, salt)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -151,7 +152,7 @@ fn login(rows: &mut Vec<Row>) {
         t.login(pin.expose()).unwrap();
         logins.push(start.elapsed());
         let start = Instant::now();
-        assert!(verify_pin(&pin, &hash));
+        assert!(secrets.pin_key.verify(&pin, &hash));
         verifies.push(start.elapsed());
     }
     let (l, v) = (median(logins), median(verifies));

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Duration};
-use nexus_domain::pin::{Pin, decoy_hash, verify_pin};
+use nexus_domain::pin::{Pin, decoy_hash};
 use nexus_domain::sync::{OpKind, payload};
 use nexus_domain::throttle::{ThrottlePolicy, Verdict};
 use nexus_domain::{BranchId, DomainError, EmployeeId, Percent, PermissionSet, Role};
@@ -102,9 +102,9 @@ impl Terminal {
             .optional()?)
         })?;
         let verified = match &candidate {
-            Some((_, Some(hash))) => verify_pin(&pin, hash),
+            Some((_, Some(hash))) => device.pin_key.verify(&pin, hash),
             _ => {
-                verify_pin(&pin, decoy(self.options.bcrypt_cost));
+                device.pin_key.verify(&pin, decoy(self.options.bcrypt_cost));
                 false
             }
         };

@@ -1,7 +1,12 @@
 //! Employees managed at the store, offline, with central's rules.
+//!
+//! PINs are made here, never typed by whoever manages staff: a "PIN taken"
+//! answer to a chosen PIN would reveal a colleague's PIN. The new PIN is in
+//! the answer of the action that made it, shown once; the database keeps only
+//! its keyed lookup and keyed hash.
 
-use nexus_domain::employee::{self, EmployeeChanges, EmployeeState, NewEmployee, PinReset};
-use nexus_domain::pin::{Pin, hash_pin};
+use nexus_domain::employee::{self, EmployeeChanges, EmployeeState, NewEmployee};
+use nexus_domain::pin::Pin;
 use nexus_domain::sync::{OpKind, hex, payload};
 use nexus_domain::{BranchId, DomainError, EmployeeId, Percent, Permission, PermissionSet, Role};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -46,6 +51,27 @@ impl Employee {
 
 fn not_found() -> Error {
     Error::not_found("employee_not_found", "Empleado no encontrado")
+}
+
+fn random_u32() -> u32 {
+    let mut bytes = [0u8; 4];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+    u32::from_le_bytes(bytes)
+}
+
+/// A new employee and the PIN made for them, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CreatedEmployee {
+    pub employee: Employee,
+    pub pin: String,
+}
+
+/// A PIN made for someone, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IssuedPin {
+    pub pin: String,
 }
 
 fn pin_taken() -> Error {
@@ -178,14 +204,15 @@ impl Terminal {
         })
     }
 
-    /// Creates an employee (`SECURITY.USERS.MANAGE`).
-    pub fn create_employee(&self, new: &NewEmployee) -> Result<Employee> {
-        let (state, pin) = new.check()?;
-        let hash = self.hash_pin(&pin)?;
+    /// Creates an employee (`SECURITY.USERS.MANAGE`) with a PIN made for
+    /// them, returned this once.
+    pub fn create_employee(&self, new: &NewEmployee) -> Result<CreatedEmployee> {
+        let state = new.check()?;
         self.act(|tx, ctx| {
             ctx.actor.require(&[Permission::SecurityUsersManage])?;
             employee::check_change(&ctx.actor.as_domain_actor(), None, &NewEmployee::outcome(&state))?;
             check_branch(tx, state.branch_id)?;
+            let (pin, hash) = self.issue_pin(tx, ctx, state.role, &state.permissions)?;
             let id = EmployeeId::new_v7();
             let now = ts(ctx.now);
             tx.execute(
@@ -209,7 +236,7 @@ impl Terminal {
             write_permissions(tx, id, &state.permissions)?;
             let created = load(tx, id)?.ok_or_else(not_found)?;
             record_saved(tx, ctx, "EMPLOYEE_CREATE", None, &created)?;
-            Ok(created)
+            Ok(CreatedEmployee { employee: created, pin: pin.expose().to_owned() })
         })
     }
 
@@ -257,10 +284,9 @@ impl Terminal {
         self.update_employee(id, &EmployeeChanges { is_active: Some(false), ..EmployeeChanges::default() })
     }
 
-    /// Gives an employee a new PIN (`SECURITY.USERS.MANAGE`).
-    pub fn reset_pin(&self, id: EmployeeId, reset: &PinReset) -> Result<()> {
-        let pin = Pin::parse(&reset.pin).map_err(DomainError::from)?;
-        let hash = self.hash_pin(&pin)?;
+    /// Gives an employee a new PIN made by the system
+    /// (`SECURITY.USERS.MANAGE`), returned this once.
+    pub fn reset_pin(&self, id: EmployeeId) -> Result<IssuedPin> {
         self.act(|tx, ctx| {
             ctx.actor.require(&[Permission::SecurityUsersManage])?;
             let target = load(tx, id)?.ok_or_else(not_found)?;
@@ -274,17 +300,38 @@ impl Terminal {
                 &employee::Target { employee_id: id, role: target.role, permissions: &target.permissions },
                 target.max_discount_bp,
             )?;
+            let (pin, hash) = self.issue_pin(tx, ctx, target.role, &target.permissions)?;
             tx.execute(
                 "UPDATE employees SET pin_hash = ?2, pin_lookup = ?3, updated_at = ?4 WHERE id = ?1",
                 params![id.to_string(), hash, &ctx.device.pin_key.lookup(&pin).as_bytes()[..], ts(ctx.now)],
             )
             .map_err(|e| if violates(&e, "pin_lookup") { pin_taken() } else { e.into() })?;
             record_saved(tx, ctx, "EMPLOYEE_PIN_RESET", Some(&target), &target)?;
-            Ok(())
+            Ok(IssuedPin { pin: pin.expose().to_owned() })
         })
     }
 
-    pub(crate) fn hash_pin(&self, pin: &Pin) -> Result<String> {
-        Ok(hash_pin(pin, self.options.bcrypt_cost, new_salt()?))
+    /// A random PIN of the length the role and permissions call for that no
+    /// active employee holds, with its keyed hash.
+    fn issue_pin(
+        &self,
+        tx: &Transaction<'_>,
+        ctx: &Ctx<'_>,
+        role: Role,
+        permissions: &PermissionSet,
+    ) -> Result<(Pin, String)> {
+        let len = nexus_domain::pin::required_len(role, permissions);
+        loop {
+            let pin = Pin::generate(len, random_u32);
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM employees WHERE pin_lookup = ?1 AND is_active = 1)",
+                [&ctx.device.pin_key.lookup(&pin).as_bytes()[..]],
+                |r| r.get(0),
+            )?;
+            if !taken {
+                let hash = ctx.device.pin_key.hash(&pin, self.options.bcrypt_cost, new_salt()?);
+                return Ok((pin, hash));
+            }
+        }
     }
 }

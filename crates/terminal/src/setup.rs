@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use nexus_domain::demo::DemoData;
 use nexus_domain::error::required_text;
-use nexus_domain::pin::{Pin, PinKey, hash_pin};
+use nexus_domain::pin::{Pin, PinKey};
 use nexus_domain::sync::{OpKind, payload};
 use nexus_domain::{BranchId, DomainError, EmployeeId, Permission, Role};
 use rusqlite::{Transaction, params};
@@ -70,11 +70,12 @@ impl Terminal {
         let demo = DemoData::embedded();
         let pin = Pin::parse(&demo.tenant.owner_pin).map_err(DomainError::from)?;
         let cost = self.options.bcrypt_cost;
-        let mut hashes = Vec::new();
-        for e in &demo.employees {
-            hashes.push(hash_pin(&e.pin()?, cost, new_salt()?));
-        }
         self.set_up(&demo.tenant.name, &demo.tenant.owner_name, &pin, |tx, ctx| {
+            let hashes = demo
+                .employees
+                .iter()
+                .map(|e| Ok(ctx.pin_key.hash(&e.pin()?, cost, new_salt()?)))
+                .collect::<Result<Vec<_>>>()?;
             load_demo(tx, ctx, &demo, hashes)
         })
     }
@@ -94,7 +95,7 @@ impl Terminal {
             pin_key: PinKey::from_bytes(random_key()?),
             credential: None,
         };
-        let pin_hash = hash_pin(pin, self.options.bcrypt_cost, new_salt()?);
+        let pin_hash = secrets.pin_key.hash(pin, self.options.bcrypt_cost, new_salt()?);
         self.secret_store.save(&secrets)?;
         let now = self.now();
         let summary = SetupSummary {

@@ -1,8 +1,8 @@
 //! Employees, registers and assignments, managed at the store.
 
 use nexus_domain::EmployeeId;
-use nexus_domain::employee::{EmployeeChanges, NewEmployee, PinReset};
-use nexus_terminal::employees::Employee;
+use nexus_domain::employee::{EmployeeChanges, NewEmployee};
+use nexus_terminal::employees::{CreatedEmployee, Employee, IssuedPin};
 use nexus_terminal::registers::{
     Assignment, AssignmentFilter, NewAssignment, NewRegister, Register, RegisterChanges,
 };
@@ -18,7 +18,7 @@ pub fn employees(engine: State<'_, Engine>, include_inactive: bool) -> Reply<Vec
 }
 
 #[tauri::command(async)]
-pub fn create_employee(engine: State<'_, Engine>, input: NewEmployee) -> Reply<Employee> {
+pub fn create_employee(engine: State<'_, Engine>, input: NewEmployee) -> Reply<CreatedEmployee> {
     engine.get()?.create_employee(&input).reply()
 }
 
@@ -37,8 +37,8 @@ pub fn deactivate_employee(engine: State<'_, Engine>, id: EmployeeId) -> Reply<E
 }
 
 #[tauri::command(async)]
-pub fn reset_pin(engine: State<'_, Engine>, id: EmployeeId, input: PinReset) -> Reply<()> {
-    engine.get()?.reset_pin(id, &input).reply()
+pub fn reset_pin(engine: State<'_, Engine>, id: EmployeeId) -> Reply<IssuedPin> {
+    engine.get()?.reset_pin(id).reply()
 }
 
 #[tauri::command(async)]

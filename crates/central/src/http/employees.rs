@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Can, ManageUsers, ViewConfig};
-use crate::employees::{self, Employee, EmployeeChanges, NewEmployee, PinReset};
+use crate::employees::{self, CreatedEmployee, Employee, EmployeeChanges, IssuedPin, NewEmployee};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -46,19 +46,19 @@ async fn get(Can(caller, _): Can<ViewConfig>, ApiPath(id): ApiPath<Uuid>) -> Api
     Ok(Json(employees::get(&caller, id).await?))
 }
 
-/// Creates an employee (`SECURITY.USERS.MANAGE`); never an owner.
+/// Creates an employee (`SECURITY.USERS.MANAGE`); never an owner. The
+/// answer carries the PIN made for them, shown this once.
 #[utoipa::path(post, path = "/v1/employees", tag = "config", request_body = NewEmployee, security(("bearer" = [])),
     responses(
-        (status = 201, body = Employee),
+        (status = 201, body = CreatedEmployee),
         (status = 403, description = "Missing permission or escalation", body = ErrorBody),
-        (status = 409, description = "PIN already in use", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ))]
 async fn create(
     State(central): State<AppState>,
     Can(caller, _): Can<ManageUsers>,
     ApiJson(new): ApiJson<NewEmployee>,
-) -> ApiResult<(StatusCode, Json<Employee>)> {
+) -> ApiResult<(StatusCode, Json<CreatedEmployee>)> {
     Ok((StatusCode::CREATED, Json(employees::create(&central, &caller, &new).await?)))
 }
 
@@ -86,17 +86,16 @@ async fn deactivate(
     Ok(Json(employees::deactivate(&caller, id).await?))
 }
 
-/// Gives an employee a new PIN (`SECURITY.USERS.MANAGE`).
-#[utoipa::path(post, path = "/v1/employees/{id}/reset-pin", tag = "config", request_body = PinReset,
+/// Gives an employee a new PIN made by the system (`SECURITY.USERS.MANAGE`),
+/// shown this once.
+#[utoipa::path(post, path = "/v1/employees/{id}/reset-pin", tag = "config",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = IssuedPin), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn reset_pin(
     State(central): State<AppState>,
     Can(caller, _): Can<ManageUsers>,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(reset): ApiJson<PinReset>,
-) -> ApiResult<StatusCode> {
-    employees::reset_pin(&central, &caller, id, &reset).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<Json<IssuedPin>> {
+    Ok(Json(employees::reset_pin(&central, &caller, id).await?))
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use nexus_domain::EmployeeId;
 use nexus_domain::cash::{Denomination, DenominationCount};
-use nexus_domain::employee::{EmployeeChanges, NewEmployee, PinReset};
+use nexus_domain::employee::{EmployeeChanges, NewEmployee};
 use nexus_domain::money::Money;
 use nexus_domain::sale::PriceTier;
 use nexus_terminal::cash_session::{CloseSession, OpenSession, ZReport};
@@ -178,8 +178,6 @@ enum EmployeeCommand {
         name: String,
         #[arg(long)]
         role: String,
-        #[arg(long, env = "NEXUS_NEW_PIN", hide_env_values = true)]
-        new_pin: String,
         #[arg(long)]
         branch: Option<Uuid>,
         /// Largest discount in percent (e.g. 5 or 12.5).
@@ -202,8 +200,6 @@ enum EmployeeCommand {
     },
     ResetPin {
         id: Uuid,
-        #[arg(long, env = "NEXUS_NEW_PIN", hide_env_values = true)]
-        new_pin: String,
     },
 }
 
@@ -497,18 +493,22 @@ fn run(cli: &Cli) -> Result<(), Error> {
                         .collect::<Vec<_>>()
                         .join("\n")
                 }),
-                EmployeeCommand::Create { name, role, new_pin, branch, max_discount } => {
+                EmployeeCommand::Create { name, role, branch, max_discount } => {
                     let e = terminal.create_employee(&NewEmployee {
                         name: name.clone(),
                         email: None,
                         phone: None,
                         role: role.clone(),
-                        pin: new_pin.clone(),
                         branch_id: branch.map(nexus_domain::BranchId),
                         max_discount_bp: max_discount.as_deref().map(percent_bp).transpose()?,
                         permissions: None,
                     })?;
-                    out.show(&e, |e| format!("Empleado {} creado: {}", e.name, e.id))
+                    out.show(&e, |e| {
+                        format!(
+                            "Empleado {} creado: {}\nPIN: {} (entrégalo al empleado; no se volverá a mostrar)",
+                            e.employee.name, e.employee.id, e.pin
+                        )
+                    })
                 }
                 EmployeeCommand::Update { id, name, role, max_discount, active } => {
                     let e = terminal.update_employee(
@@ -527,9 +527,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
                     let e = terminal.deactivate_employee(EmployeeId(*id))?;
                     out.show(&e, |e| format!("Empleado {} desactivado", e.name))
                 }
-                EmployeeCommand::ResetPin { id, new_pin } => {
-                    terminal.reset_pin(EmployeeId(*id), &PinReset { pin: new_pin.clone() })?;
-                    out.show(&serde_json::json!({ "ok": true }), |_| "PIN restablecido".to_owned())
+                EmployeeCommand::ResetPin { id } => {
+                    let issued = terminal.reset_pin(EmployeeId(*id))?;
+                    out.show(&issued, |p| {
+                        format!("PIN nuevo: {} (entrégalo al empleado; no se volverá a mostrar)", p.pin)
+                    })
                 }
             }
         }

@@ -1,15 +1,14 @@
-use nexus_domain::employee::{EmployeeChanges, NewEmployee, PinReset};
+use nexus_domain::employee::{EmployeeChanges, NewEmployee};
 use nexus_domain::{EmployeeId, Permission};
 
 use crate::helpers::{ADMIN, CARLA, MARIA, OWNER, TestTerminal, assert_code};
 
-fn new(name: &str, role: &str, pin: &str) -> NewEmployee {
+fn new(name: &str, role: &str) -> NewEmployee {
     NewEmployee {
         name: name.into(),
         email: None,
         phone: None,
         role: role.into(),
-        pin: pin.into(),
         branch_id: None,
         max_discount_bp: None,
         permissions: None,
@@ -25,8 +24,10 @@ fn an_admin_creates_edits_re_pins_and_deactivates_a_cashier_at_the_store() {
     let t = TestTerminal::demo();
     let admin = t.as_(ADMIN);
     let before = t.ops();
-    let pedro = admin.create_employee(&new("Pedro Nuevo", "cashier", "7777")).unwrap();
+    let created = admin.create_employee(&new("Pedro Nuevo", "cashier")).unwrap();
+    let (pedro, first_pin) = (created.employee, created.pin);
     assert!(pedro.permissions.contains(Permission::PosSell));
+    assert_eq!(first_pin.len(), 4, "a cashier's PIN has four digits");
     let edited = admin
         .update_employee(
             pedro.id,
@@ -34,13 +35,14 @@ fn an_admin_creates_edits_re_pins_and_deactivates_a_cashier_at_the_store() {
         )
         .unwrap();
     assert_eq!(edited.name, "Pedro Ramírez");
-    admin.reset_pin(pedro.id, &PinReset { pin: "7878".into() }).unwrap();
-    assert_code(t.login("7777"), "wrong_pin");
-    assert_eq!(t.login("7878").unwrap().name, "Pedro Ramírez");
+    let new_pin = admin.reset_pin(pedro.id).unwrap().pin;
+    assert_ne!(new_pin, first_pin);
+    assert_code(t.login(&first_pin), "wrong_pin");
+    assert_eq!(t.login(&new_pin).unwrap().name, "Pedro Ramírez");
     let admin = t.as_(ADMIN);
     let off = admin.deactivate_employee(pedro.id).unwrap();
     assert!(!off.is_active);
-    assert_code(t.login("7878"), "wrong_pin");
+    assert_code(t.login(&new_pin), "wrong_pin");
     // Every change is an audit entry and an op (plus the logins).
     let actions = t.count(
         "SELECT count(*) FROM audit_log WHERE action IN ('EMPLOYEE_CREATE', 'EMPLOYEE_UPDATE', 'EMPLOYEE_PIN_RESET', 'EMPLOYEE_DEACTIVATE')",
@@ -55,37 +57,34 @@ fn an_admin_creates_edits_re_pins_and_deactivates_a_cashier_at_the_store() {
             |r| r.get(0),
         )
         .unwrap();
-    assert!(!payload.contains("7878"), "the op carries the hash, never the PIN");
+    assert!(!payload.contains(&new_pin), "the op carries the hash, never the PIN");
 }
 
 #[test]
-fn a_pin_in_use_is_refused_and_free_again_after_deactivation() {
+fn an_admin_never_chooses_a_pin_and_an_admins_pin_has_six_digits() {
     let t = TestTerminal::demo();
-    let admin = t.as_(ADMIN);
-    assert_code(admin.create_employee(&new("Otro", "cashier", MARIA)), "pin_taken");
-    let maria = id_of(&t, "María Cajera");
-    t.as_(ADMIN).deactivate_employee(maria).unwrap();
-    let again = t.as_(ADMIN).create_employee(&new("Nueva María", "cashier", MARIA)).unwrap();
-    assert!(again.is_active);
-    assert_code(
-        t.as_(ADMIN).update_employee(maria, &EmployeeChanges { is_active: Some(true), ..Default::default() }),
-        "pin_taken",
-    );
+    let created = t.as_(OWNER).create_employee(&new("Nueva Admin", "admin")).unwrap();
+    assert_eq!(created.pin.len(), 6);
+    assert_eq!(t.login(&created.pin).unwrap().name, "Nueva Admin");
+    let typed: Result<NewEmployee, _> = serde_json::from_value(serde_json::json!({
+        "name": "Con PIN", "role": "cashier", "pin": MARIA
+    }));
+    assert!(typed.is_err(), "a chosen PIN is not accepted as input");
 }
 
 #[test]
 fn the_same_rules_as_central_hold_offline() {
     let t = TestTerminal::demo();
     let admin = t.as_(ADMIN);
-    assert_code(admin.create_employee(&new("Dueño 2", "owner", "7070")), "owner_role_forbidden");
-    let mut escalate = new("X", "cashier", "7171");
+    assert_code(admin.create_employee(&new("Dueño 2", "owner")), "owner_role_forbidden");
+    let mut escalate = new("X", "cashier");
     escalate.permissions = Some(vec!["pos.sell".into(), "accounting.close".into()]);
     assert_code(admin.create_employee(&escalate), "permission_escalation");
-    let mut generous = new("X", "cashier", "7171");
+    let mut generous = new("X", "cashier");
     generous.max_discount_bp = Some(5000);
     assert_code(admin.create_employee(&generous), "discount_above_own");
     let carla = id_of(&t, "Carla Contadora");
-    assert_code(t.as_(ADMIN).reset_pin(carla, &PinReset { pin: "7272".into() }), "target_outranks_actor");
+    assert_code(t.as_(ADMIN).reset_pin(carla), "target_outranks_actor");
     let owner = id_of(&t, "Roberto Dueño");
     assert_code(
         t.as_(ADMIN)
@@ -93,9 +92,9 @@ fn the_same_rules_as_central_hold_offline() {
         "owner_protected",
     );
     assert_code(t.as_(OWNER).deactivate_employee(owner), "owner_protected");
-    assert_code(t.as_(MARIA).create_employee(&new("Y", "cashier", "7373")), "forbidden");
+    assert_code(t.as_(MARIA).create_employee(&new("Y", "cashier")), "forbidden");
     assert_code(t.as_(CARLA).employees(false), "forbidden");
-    assert_code(t.as_(ADMIN).create_employee(&new("Z", "chef", "7474")), "invalid_role");
+    assert_code(t.as_(ADMIN).create_employee(&new("Z", "chef")), "invalid_role");
 }
 
 #[test]

@@ -13,8 +13,8 @@ use nexus_terminal::{Error, ManualClock, Options, Terminal};
 use uuid::Uuid;
 
 pub const KEYRING_SERVICE: &str = "nexus-pos-test";
-pub const OWNER: &str = "1234";
-pub const ADMIN: &str = "2222";
+pub const OWNER: &str = "135790";
+pub const ADMIN: &str = "246801";
 pub const MARIA: &str = "1111";
 pub const JUAN: &str = "3333";
 pub const LUIS: &str = "4444";
