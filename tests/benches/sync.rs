@@ -79,7 +79,7 @@ async fn run() {
     scratch.create_master().await;
     let server = Server::start(scratch.settings(), "127.0.0.1:0".parse().expect("an address")).await;
     let central = server.central.clone();
-    let demo = nexus_central::demo::ensure(&central).await.expect("the demo tenant");
+    let demo = nexus_central::testing::demo_tenant(&central).await.expect("the demo tenant");
     let (tenant, db) = central.tenant(demo.tenant_id).await.expect("the tenant");
     let branch: Uuid = sqlx::query_scalar("SELECT id FROM branches WHERE name = 'Principal'")
         .fetch_one(&db)

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nexus_central::Central;
+use nexus_central::settings::ExposeSecret;
 use nexus_central::settings::Settings;
 use nexus_central::testing::Scratch;
 use nexus_domain::BranchId;
@@ -56,7 +57,7 @@ impl Hq {
         let settings = Settings { listen: addr, ..scratch.settings() };
         let central = Central::new(settings.clone()).expect("valid settings");
         central.migrate_master().await.expect("the master migrates");
-        let demo = nexus_central::demo::ensure(&central).await.expect("the demo tenant");
+        let demo = nexus_central::testing::demo_tenant(&central).await.expect("the demo tenant");
         let (_, db) = central.tenant(demo.tenant_id).await.expect("the tenant");
         let branch: Uuid = sqlx::query_scalar("SELECT id FROM branches WHERE name = 'Principal'")
             .fetch_one(&db)
@@ -127,8 +128,8 @@ impl Hq {
                 .env("NEXUS_MASTER_DATABASE_URL", &s.master_database_url)
                 .env("NEXUS_TEMPLATE_DATABASE", &s.template_database)
                 .env("NEXUS_TENANT_DATABASE_PREFIX", &s.tenant_database_prefix)
-                .env("NEXUS_JWT_SECRET", s.jwt_secret.expose())
-                .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose())
+                .env("NEXUS_JWT_SECRET", s.jwt_secret.expose_secret())
+                .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose_secret())
                 .env("NEXUS_BCRYPT_COST", s.bcrypt_cost.to_string())
                 .env("RUST_LOG", "warn")
                 .stdin(Stdio::null())

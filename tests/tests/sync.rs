@@ -242,16 +242,7 @@ async fn an_edit_at_headquarters_reaches_a_terminal_that_edited_the_same_row_bef
     a.settle().await;
     // …then the owner deactivates Juan through central's API.
     let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{}/v1/auth/login", hq.url()))
-        .json(&serde_json::json!({ "tenant_id": hq.tenant, "pin": "1234", "device_id": "oficina" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().expect("a token");
+    let token = nexus_central::testing::demo_hq_token(&hq.central).await;
     let deactivated = http
         .post(format!("{}/v1/employees/{juan}/deactivate", hq.url()))
         .bearer_auth(token)
@@ -371,18 +362,7 @@ async fn what_offline_work_made_possible_is_applied_and_recorded_as_a_conflict()
         .collect();
     assert!(kinds.contains("employee_inactive") && kinds.contains("session_closed"), "{kinds:?}");
     // HQ sees them over the API, with both sides.
-    let token = reqwest::Client::new()
-        .post(format!("{}/v1/auth/login", hq.url()))
-        .json(&serde_json::json!({ "tenant_id": hq.tenant, "pin": "1234", "device_id": "hq" }))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = nexus_central::testing::demo_hq_token(&hq.central).await;
     let listed: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/v1/sync/conflicts", hq.url()))
         .bearer_auth(token)

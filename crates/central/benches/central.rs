@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use nexus_central::migrate::{self, Migration};
 use nexus_central::provision::{self, NewTenant};
-use nexus_central::settings::Secret;
 use nexus_central::{Central, Settings, http};
 use nexus_domain::pin::{Pin, PinKey};
+use secrecy::SecretString;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use uuid::Uuid;
@@ -86,8 +86,8 @@ async fn run(prefix: &str) {
         master_database_url: format!("{}/{prefix}_master", pg_url()),
         template_database: format!("{prefix}_tpl"),
         tenant_database_prefix: format!("{prefix}_t_"),
-        jwt_secret: Secret::new(format!("bench-{}", Uuid::new_v4().simple())),
-        pin_key_secret: Secret::new(format!("bench-{}", Uuid::new_v4().simple())),
+        jwt_secret: SecretString::from(format!("bench-{}", Uuid::new_v4().simple())),
+        pin_key_secret: SecretString::from(format!("bench-{}", Uuid::new_v4().simple())),
         bcrypt_cost: 10,
         ..Settings::default()
     };
@@ -115,8 +115,8 @@ fn new_tenant(name: &str) -> NewTenant {
         rfc: None,
         plan: None,
         owner_name: "Dueño".into(),
-        owner_email: None,
-        owner_pin: "999999".into(),
+        owner_email: format!("dueno-{}@bench.example.mx", Uuid::new_v4().simple()),
+        owner_password: Some(SecretString::from("contraseña-de-prueba-2026")),
     }
 }
 
@@ -146,14 +146,32 @@ fn hashes(key: &PinKey, pins: &[Pin], cost: u32) -> Vec<String> {
 async fn login(central: &Arc<Central>, addr: std::net::SocketAddr, rows: &mut Vec<Row>) {
     let samples = knob("NEXUS_BENCH_LOGINS", 40);
     let t = provision::provision(central, &new_tenant("Login")).await.unwrap();
-    let (_, db) = central.tenant(t.tenant_id.0).await.unwrap();
+    let (tenant, db) = central.tenant(t.tenant_id.0).await.unwrap();
+    // A counter logs in through an enrolled device.
+    let code = nexus_central::devices::create_code(
+        central,
+        &tenant,
+        &db,
+        None,
+        &nexus_central::devices::NewEnrollmentCode { branch_id: t.branch_id, ttl_minutes: None },
+    )
+    .await
+    .unwrap();
+    let device = nexus_central::devices::enroll(
+        central,
+        &nexus_domain::sync::EnrollRequest { code: code.code, device_name: "Banco de pruebas".into() },
+    )
+    .await
+    .unwrap();
+    let credential = device.credential.expose().to_owned();
     let key = central.pin_key(t.tenant_id);
     let client = reqwest::Client::new();
     let cost = central.settings.bcrypt_cost;
     let mut staff = 1; // the owner
     for target in [1usize, 100, 1000] {
         let pins: Vec<Pin> =
-            (staff..target).map(|i| Pin::parse(&format!("{:06}", 100_000 + i)).unwrap()).collect();
+            // Five digits: never the owner's (six), so the lookup stays unique.
+            (staff..target).map(|i| Pin::parse(&format!("{:05}", 10_000 + i)).unwrap()).collect();
         let hashed = hashes(&key, &pins, cost);
         let lookups: Vec<Vec<u8>> = pins.iter().map(|p| key.lookup(p).as_bytes().to_vec()).collect();
         let names: Vec<String> = (staff..target).map(|i| format!("Empleado {i}")).collect();
@@ -177,18 +195,20 @@ async fn login(central: &Arc<Central>, addr: std::net::SocketAddr, rows: &mut Ve
                 .fetch_one(&db)
                 .await
                 .unwrap();
-            (Pin::parse("999999").unwrap(), hash)
+            (Pin::parse(t.owner_pin.expose()).unwrap(), hash)
         } else {
             (pins.last().unwrap().clone(), hashed.last().unwrap().clone())
         };
-        let body = json!({ "tenant_id": t.tenant_id, "pin": pin.expose(), "device_id": "bench" });
+        let body = json!({ "pin": pin.expose() });
+        let login = || {
+            client.post(format!("http://{addr}/v1/auth/login")).bearer_auth(&credential).json(&body).send()
+        };
         // Warm the connection pools.
-        client.post(format!("http://{addr}/v1/auth/login")).json(&body).send().await.unwrap();
+        login().await.unwrap();
         let mut logins = Vec::with_capacity(samples);
         let mut verifies = Vec::with_capacity(samples);
         for _ in 0..samples {
-            let (d, res) =
-                timed(client.post(format!("http://{addr}/v1/auth/login")).json(&body).send()).await;
+            let (d, res) = timed(login()).await;
             assert!(res.unwrap().status().is_success());
             logins.push(d);
             let start = Instant::now();

@@ -1,19 +1,24 @@
-//! Tokens, PIN login and the authenticated caller.
+//! Counter tokens: PIN login at central and the authenticated caller.
 //!
-//! Login finds the one employee whose `pin_lookup` matches the keyed hash of
-//! the PIN and verifies bcrypt once. Attempts are throttled per device in the
-//! master database under a transaction lock, so every central instance — and
+//! A PIN is typed at a counter, so a PIN login must come from an enrolled
+//! device: its credential is the bearer, and the tenant and the device come
+//! from it, never from the body. Login finds the one employee whose
+//! `pin_lookup` matches the keyed hash of the PIN and verifies bcrypt once.
+//! Attempts are throttled per device, per source address and per tenant in
+//! the master database (`crate::throttle`), so every central instance — and
 //! one restarted a second ago — counts the same failures. Every attempt is
-//! audited in the tenant database.
+//! audited in the tenant database. The token carries `scope: counter`: it
+//! opens a shift, and every headquarters endpoint refuses it
+//! (`crate::hq` has those logins).
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
-use nexus_domain::claims::{AUDIENCE, Claims, EmployeeGrant, ISSUER, TokenType};
+use nexus_domain::claims::{AUDIENCE, Claims, EmployeeGrant, ISSUER, TokenScope, TokenType};
 use nexus_domain::employee::Actor;
 use nexus_domain::permission::Grants;
 use nexus_domain::pin::Pin;
-use nexus_domain::throttle::{ThrottlePolicy, Verdict};
 use nexus_domain::{BranchId, EmployeeId, Percent, Permission, PermissionSet, Role, TenantId};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -21,7 +26,9 @@ use uuid::Uuid;
 
 use crate::audit::{self, Change, Origin};
 use crate::db::TenantRecord;
-use crate::settings::Secret;
+use crate::devices::DeviceCaller;
+use crate::secret::ShownOnce;
+use crate::throttle::{self, Ledger, Scope, Subject};
 use crate::{Central, Error, Result};
 
 /// Signs and verifies tokens with the configured HS256 key. The algorithm
@@ -33,15 +40,15 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
-    pub fn new(secret: &Secret) -> TokenKeys {
+    pub fn new(secret: &SecretString) -> TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 30;
         TokenKeys {
-            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
-            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
+            encoding: EncodingKey::from_secret(secret.expose_secret().as_bytes()),
+            decoding: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
             validation,
         }
     }
@@ -120,7 +127,9 @@ struct CallerRow {
 /// Authenticates a bearer token as an employee of the token's tenant.
 pub async fn authenticate(central: &Central, token: &str, ip_address: Option<String>) -> Result<Caller> {
     let claims = central.tokens.verify(token)?;
-    let (Some(employee_id), TokenType::Employee) = (claims.employee_id, claims.token_type) else {
+    let (Some(employee_id), TokenType::Employee, TokenScope::Counter) =
+        (claims.employee_id, claims.token_type, claims.scope)
+    else {
         return Err(Error::unauthorized("wrong_token_type", "Este token no es de un empleado"));
     };
     let (tenant, db) = central.tenant(claims.tenant_id.0).await.map_err(|e| match e {
@@ -129,6 +138,21 @@ pub async fn authenticate(central: &Central, token: &str, ip_address: Option<Str
         }
         other => other,
     })?;
+    // A revoked device's tokens stop with it.
+    let device = claims.device_id.as_deref().and_then(|d| d.parse::<Uuid>().ok());
+    let device_live: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM devices WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL)",
+    )
+    .bind(device)
+    .bind(tenant.id)
+    .fetch_one(&central.dbs.master)
+    .await?;
+    if !device_live {
+        return Err(Error::unauthorized(
+            "device_revoked",
+            "Este dispositivo fue revocado; pide a un administrador que lo enrole de nuevo",
+        ));
+    }
     let row: Option<CallerRow> = sqlx::query_as(
         "SELECT e.name, e.role, e.branch_id, e.is_active, e.max_discount_pct::text AS max_discount_pct,
                 ARRAY(SELECT p.permission::text FROM employee_permissions p WHERE p.employee_id = e.id) AS permissions,
@@ -162,13 +186,14 @@ pub async fn authenticate(central: &Central, token: &str, ip_address: Option<Str
     })
 }
 
+/// `POST /v1/auth/login`: only the PIN. The tenant and the device come from
+/// the device credential the request is made with.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    pub tenant_id: Uuid,
-    /// 4 to 6 digits.
-    pub pin: String,
-    /// The terminal's id; attempts are throttled per device.
-    pub device_id: String,
+    /// 4 to 6 digits; never printed.
+    #[schema(value_type = String, pattern = "^[0-9]{4,6}$", format = Password)]
+    pub pin: SecretString,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -183,7 +208,9 @@ pub struct LoggedInEmployee {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginResponse {
-    pub token: String,
+    /// A counter token: it opens a shift, never headquarters' powers.
+    #[schema(value_type = String)]
+    pub token: ShownOnce,
     pub expires_at: DateTime<Utc>,
     pub employee: LoggedInEmployee,
     pub permissions: PermissionSet,
@@ -200,75 +227,48 @@ struct Candidate {
     permissions: Vec<String>,
 }
 
-fn check_device_id(device_id: &str) -> Result<&str> {
-    let device_id = device_id.trim();
-    if device_id.is_empty() || device_id.len() > 200 || device_id.chars().any(char::is_control) {
-        return Err(nexus_domain::DomainError::Invalid {
-            field: "device_id",
-            reason: "debe tener de 1 a 200 caracteres imprimibles",
-        }
-        .into());
-    }
-    Ok(device_id)
-}
-
-/// PIN login: throttle check, one keyed lookup, one bcrypt verify, the
-/// attempt recorded and audited, and a shift-long token.
+/// PIN login at a counter: the device's throttles, one keyed lookup, one
+/// bcrypt verify, the attempt recorded and audited, and a shift-long
+/// counter token.
 pub async fn login(
     central: &Central,
+    device: &DeviceCaller,
     req: &LoginRequest,
     ip_address: Option<String>,
 ) -> Result<LoginResponse> {
-    let (tenant, db) = central.tenant(req.tenant_id).await?;
-    let device_id = check_device_id(&req.device_id)?;
-    let pin = Pin::parse(&req.pin).map_err(nexus_domain::DomainError::from)?;
+    let pin = Pin::parse(req.pin.expose_secret()).map_err(nexus_domain::DomainError::from)?;
+    let (tenant, db) = (&device.tenant, &device.db);
     let tenant_id = TenantId(tenant.id);
-    let policy = ThrottlePolicy::default();
-
-    let mut tx = central.dbs.master.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
-        .bind(format!("login:{}:{device_id}", tenant.id))
-        .execute(&mut *tx)
-        .await?;
-    let now: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()").fetch_one(&mut *tx).await?;
-    let locked_until: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "SELECT locked_until FROM device_lockouts WHERE tenant_id = $1 AND device_id = $2",
-    )
-    .bind(tenant.id)
-    .bind(device_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let failures: Vec<DateTime<Utc>> = sqlx::query_scalar(
-        "SELECT attempted_at FROM login_attempts
-         WHERE tenant_id = $1 AND device_id = $2 AND NOT succeeded AND attempted_at > $3",
-    )
-    .bind(tenant.id)
-    .bind(device_id)
-    .bind(now - policy.lookback())
-    .fetch_all(&mut *tx)
-    .await?;
+    let device_id = device.device_id.to_string();
+    let mut subjects = vec![Subject::new(Scope::Device, device_id.clone())];
+    if let Some(ip) = &ip_address {
+        subjects.push(Subject::new(Scope::CounterAddress, ip.clone()));
+    }
+    subjects.push(Subject::new(Scope::Tenant, tenant.id.to_string()));
     let origin = Origin {
         employee_id: None,
-        device_id: Some(device_id.to_owned()),
+        device_id: Some(device_id.clone()),
         ip_address: ip_address.clone(),
-        branch_id: None,
+        branch_id: Some(device.branch_id),
     };
-    let verdict = policy.check(now, locked_until, &failures);
-    if let Some(retry_after_secs) = verdict.retry_after_secs() {
-        tx.commit().await?;
-        let (code, message) = match verdict {
-            Verdict::Locked { .. } => (
-                "device_locked",
-                format!(
-                    "Dispositivo bloqueado. Intente en {} minutos.",
-                    policy.lockout_duration.num_minutes()
-                ),
-            ),
-            _ => ("too_many_attempts", "Demasiados intentos. Espere un momento.".to_owned()),
-        };
-        audit_attempt(&db, &origin, "LOGIN_BLOCKED", serde_json::json!({ "reason": code })).await?;
-        return Err(Error::Throttled { code, message, retry_after_secs });
-    }
+    let ledger = Ledger::Counter {
+        tenant_id: tenant.id,
+        device_id: device.device_id,
+        ip_address: ip_address.as_deref(),
+    };
+    let attempt = match throttle::begin(&central.dbs.master, ledger, &subjects).await? {
+        Ok(attempt) => attempt,
+        Err(blocked) => {
+            audit_attempt(
+                db,
+                &origin,
+                "LOGIN_BLOCKED",
+                serde_json::json!({ "throttle": blocked.scope.code() }),
+            )
+            .await?;
+            return Err(blocked.into_error());
+        }
+    };
 
     let lookup = central.pin_key(tenant_id).lookup(&pin);
     let candidate: Option<Candidate> = sqlx::query_as(
@@ -277,41 +277,16 @@ pub async fn login(
          FROM employees e WHERE e.pin_lookup = $1 AND e.is_active",
     )
     .bind(&lookup.as_bytes()[..])
-    .fetch_optional(&db)
+    .fetch_optional(db)
     .await?;
     let verified =
         central.verify_pin(tenant_id, &pin, candidate.as_ref().and_then(|c| c.pin_hash.clone())).await?;
-    let employee = candidate.filter(|_| verified);
-
-    sqlx::query(
-        "INSERT INTO login_attempts (tenant_id, device_id, succeeded, employee_id, ip_address, attempted_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(tenant.id)
-    .bind(device_id)
-    .bind(employee.is_some())
-    .bind(employee.as_ref().map(|e| e.id))
-    .bind(&ip_address)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let Some(employee) = employee else {
-        if let Some(until) = policy.lock_after_failure(now, failures.len() + 1) {
-            sqlx::query(
-                "INSERT INTO device_lockouts (tenant_id, device_id, locked_until) VALUES ($1, $2, $3)
-                 ON CONFLICT (tenant_id, device_id) DO UPDATE SET locked_until = EXCLUDED.locked_until",
-            )
-            .bind(tenant.id)
-            .bind(device_id)
-            .bind(until)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        audit_attempt(&db, &origin, "LOGIN_FAILED", serde_json::json!({})).await?;
+    let Some(employee) = candidate.filter(|_| verified) else {
+        throttle::fail(&central.dbs.master, attempt, &subjects).await?;
+        audit_attempt(db, &origin, "LOGIN_FAILED", serde_json::json!({})).await?;
         return Err(Error::unauthorized("wrong_pin", "PIN incorrecto"));
     };
-    tx.commit().await?;
+    throttle::succeed(&central.dbs.master, attempt, employee.id).await?;
 
     let role: Role = employee.role.parse().map_err(nexus_domain::DomainError::from)?;
     let permissions =
@@ -319,6 +294,7 @@ pub async fn login(
     let employee_id = EmployeeId(employee.id);
     let branch_id = employee.branch_id.map(BranchId);
     let jti = Uuid::now_v7();
+    let now = attempt.at;
     let claims = Claims::for_employee(
         EmployeeGrant {
             tenant: tenant_id,
@@ -326,7 +302,7 @@ pub async fn login(
             role,
             branch: branch_id,
             permissions: &permissions,
-            device_id,
+            device_id: &device_id,
         },
         now,
         jti,
@@ -338,12 +314,12 @@ pub async fn login(
     sqlx::query("INSERT INTO employee_sessions (id, employee_id, device_id, token, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(Uuid::now_v7())
         .bind(employee.id)
-        .bind(device_id)
+        .bind(&device_id)
         .bind(jti.to_string())
         .bind(expires_at)
         .execute(&mut *ttx)
         .await?;
-    let origin = Origin { employee_id: Some(employee.id), branch_id: employee.branch_id, ..origin };
+    let origin = Origin { employee_id: Some(employee.id), ..origin };
     audit::record(
         &mut ttx,
         &origin,
@@ -359,7 +335,7 @@ pub async fn login(
     ttx.commit().await?;
 
     Ok(LoginResponse {
-        token,
+        token: ShownOnce::new(token),
         expires_at,
         employee: LoggedInEmployee {
             id: employee_id,

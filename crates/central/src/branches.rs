@@ -5,12 +5,12 @@ use nexus_domain::error::{optional_text, required_text};
 use nexus_domain::{BranchId, DomainError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
-use crate::auth::Caller;
+use crate::hq::HqCaller;
 use crate::{Error, Result};
 
 #[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
@@ -27,10 +27,16 @@ pub struct Branch {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBranch {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub address: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 20, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub phone: Option<String>,
 }
 
@@ -39,10 +45,16 @@ pub struct NewBranch {
 #[serde(deny_unknown_fields)]
 pub struct BranchChanges {
     #[serde(default)]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub address: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 20, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub phone: Option<String>,
     #[serde(default)]
     pub is_active: Option<bool>,
@@ -65,15 +77,15 @@ async fn load(conn: &mut PgConnection, id: Uuid, for_update: bool) -> Result<Opt
     Ok(sqlx::query_as(sql).bind(id).fetch_optional(&mut *conn).await?)
 }
 
-pub async fn list(caller: &Caller) -> Result<Vec<Branch>> {
+pub async fn list(db: &PgPool) -> Result<Vec<Branch>> {
     Ok(sqlx::query_as(
         "SELECT id, name, address, phone, is_active, created_at FROM branches ORDER BY created_at, id",
     )
-    .fetch_all(&caller.db)
+    .fetch_all(db)
     .await?)
 }
 
-pub async fn create(caller: &Caller, new: &NewBranch) -> Result<Branch> {
+pub async fn create(caller: &HqCaller, new: &NewBranch) -> Result<Branch> {
     let name = required_text("name", &new.name, 200)?;
     let address = optional_text("address", new.address.as_deref(), 500)?;
     let phone = optional_text("phone", new.phone.as_deref(), 20)?;
@@ -103,7 +115,7 @@ pub async fn create(caller: &Caller, new: &NewBranch) -> Result<Branch> {
     Ok(created)
 }
 
-pub async fn update(caller: &Caller, id: Uuid, changes: &BranchChanges) -> Result<Branch> {
+pub async fn update(caller: &HqCaller, id: Uuid, changes: &BranchChanges) -> Result<Branch> {
     let mut tx = caller.db.begin().await?;
     // Serialises deactivations so two of them cannot leave no branch active.
     sqlx::query("LOCK TABLE branches IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
@@ -158,6 +170,6 @@ pub async fn update(caller: &Caller, id: Uuid, changes: &BranchChanges) -> Resul
     Ok(after)
 }
 
-pub async fn deactivate(caller: &Caller, id: Uuid) -> Result<Branch> {
+pub async fn deactivate(caller: &HqCaller, id: Uuid) -> Result<Branch> {
     update(caller, id, &BranchChanges { is_active: Some(false), ..BranchChanges::default() }).await
 }

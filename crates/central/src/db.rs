@@ -1,9 +1,11 @@
 //! Connections to the master database and to tenant databases.
 //!
 //! A tenant's pool is opened on its first request and kept while it is used;
-//! at most `max_tenant_pools` stay open, the least recently used one being
-//! closed to make room, so a service in front of thousands of tenants holds a
-//! bounded number of connections.
+//! at most `max_tenant_pools` stay cached, the least recently used one being
+//! dropped from the cache to make room, so a service in front of thousands of
+//! tenants holds a bounded number of connections. An evicted pool is never
+//! closed under the requests still running on it: they hold their own handle,
+//! and the pool closes its connections when the last of them lets go.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -129,9 +131,8 @@ impl Databases {
         }
         if cache.pools.len() >= self.max_pools
             && let Some(oldest) = cache.pools.iter().min_by_key(|(_, c)| c.last_used).map(|(id, _)| *id)
-            && let Some(evicted) = cache.pools.remove(&oldest)
         {
-            tokio::spawn(async move { evicted.pool.close().await });
+            cache.pools.remove(&oldest);
         }
         let options = self.database_options(&tenant.cluster_url, &tenant.db_name)?;
         let pool = PgPoolOptions::new()

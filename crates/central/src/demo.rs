@@ -4,10 +4,13 @@ use std::collections::HashMap;
 
 use nexus_domain::TenantId;
 use nexus_domain::demo::DemoData;
+use nexus_domain::pin::Pin;
 use nexus_domain::tenant::slugify;
+use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::audit::{self, Change, Origin};
+use crate::hq;
 use crate::provision::{self, NewTenant};
 use crate::{Central, Result};
 
@@ -16,27 +19,63 @@ pub struct DemoTenant {
     pub created: bool,
 }
 
-/// Provisions the demo tenant and fills it, unless it exists already.
-pub async fn ensure(central: &Central) -> Result<DemoTenant> {
+/// The demo tenant's headquarters owner.
+pub const HQ_OWNER_EMAIL: &str = "dueno@demo.nexuspos.mx";
+
+/// Provisions the demo tenant and fills it, unless it exists already; its HQ
+/// owner logs in as [`HQ_OWNER_EMAIL`] with `hq_password` (a tenant made
+/// before HQ accounts existed gets the account now).
+pub async fn ensure(central: &Central, hq_password: &SecretString) -> Result<DemoTenant> {
     let data = DemoData::embedded();
+    hq::check_password("NEXUS_DEMO_HQ_PASSWORD", hq_password)?;
     let existing: Option<Uuid> =
         sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1 AND status = 'ready'")
             .bind(slugify(&data.tenant.name))
             .fetch_optional(&central.dbs.master)
             .await?;
     if let Some(tenant_id) = existing {
+        let has_owner: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM hq_accounts WHERE email = $1)")
+                .bind(HQ_OWNER_EMAIL)
+                .fetch_one(&central.dbs.master)
+                .await?;
+        if !has_owner {
+            let owner: Option<Uuid> = {
+                let (_, db) = central.tenant(tenant_id).await?;
+                sqlx::query_scalar(
+                    "SELECT id FROM employees WHERE role = 'owner' ORDER BY created_at LIMIT 1",
+                )
+                .fetch_optional(&db)
+                .await?
+            };
+            hq::add(
+                central,
+                &hq::NewHqAccount {
+                    tenant_id: TenantId(tenant_id),
+                    email: HQ_OWNER_EMAIL,
+                    name: &data.tenant.owner_name,
+                    role: hq::HqRole::Owner,
+                    employee_id: owner.map(nexus_domain::EmployeeId),
+                    password: Some(hq_password),
+                },
+                &Origin::default(),
+            )
+            .await?;
+        }
         return Ok(DemoTenant { tenant_id, created: false });
     }
-    let provisioned = provision::provision(
+    let owner_pin = Pin::parse(&data.tenant.owner_pin).map_err(nexus_domain::DomainError::from)?;
+    let provisioned = provision::provision_with_pin(
         central,
         &NewTenant {
             name: data.tenant.name.clone(),
             rfc: Some(data.tenant.rfc.clone()),
             plan: Some("demo".into()),
             owner_name: data.tenant.owner_name.clone(),
-            owner_email: None,
-            owner_pin: data.tenant.owner_pin.clone(),
+            owner_email: HQ_OWNER_EMAIL.to_owned(),
+            owner_password: Some(hq_password.clone()),
         },
+        owner_pin,
     )
     .await?;
     fill(central, provisioned.tenant_id, provisioned.branch_id.0, &data).await?;

@@ -9,17 +9,19 @@
 
 use chrono::{DateTime, Utc};
 use nexus_domain::error::required_text;
-use nexus_domain::sync::{EnrollRequest, EnrollResponse, device_credential, hex, parse_device_credential};
+use nexus_domain::sync::{EnrollRequest, device_credential, hex, parse_device_credential};
 use nexus_domain::{BranchId, DomainError, TenantId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
-use crate::auth::Caller;
 use crate::db::TenantRecord;
+use crate::hq::HqCaller;
+use crate::secret::ShownOnce;
 use crate::{Central, Error, Result};
 
 /// Letters and digits that cannot be mistaken for one another when read aloud.
@@ -34,6 +36,7 @@ pub struct NewEnrollmentCode {
     pub branch_id: BranchId,
     /// Minutes the code stays valid (1 to 10,080); 60 by default.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10080)]
     pub ttl_minutes: Option<i64>,
 }
 
@@ -52,6 +55,22 @@ pub struct Device {
     pub enrolled_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// The answer to an enrollment: `nexus_domain::sync::EnrollResponse` on the
+/// wire, with its secrets wrapped so they never reach a log.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Enrolled {
+    pub device_id: Uuid,
+    /// The device's secret credential (`nxd.…`), shown once.
+    #[schema(value_type = String)]
+    pub credential: ShownOnce,
+    pub tenant_id: TenantId,
+    pub tenant_name: String,
+    pub branch_id: BranchId,
+    /// Hex of the tenant's PIN lookup key, so the terminal finds PINs offline.
+    #[schema(value_type = String)]
+    pub pin_key: ShownOnce,
 }
 
 /// A device authenticated by its credential.
@@ -124,7 +143,7 @@ pub async fn create_code(
 }
 
 /// Exchanges a code for a device credential.
-pub async fn enroll(central: &Central, req: &EnrollRequest) -> Result<EnrollResponse> {
+pub async fn enroll(central: &Central, req: &EnrollRequest) -> Result<Enrolled> {
     let name = required_text("device_name", &req.device_name, 200)?;
     let invalid = || {
         Error::unauthorized("enrollment_code_invalid", "El código de enrolamiento no es válido o ya venció")
@@ -181,13 +200,13 @@ pub async fn enroll(central: &Central, req: &EnrollRequest) -> Result<EnrollResp
     )
     .await?;
     ttx.commit().await?;
-    Ok(EnrollResponse {
+    Ok(Enrolled {
         device_id,
-        credential: device_credential(device_id, &secret),
+        credential: ShownOnce::new(device_credential(device_id, &secret)),
         tenant_id: TenantId(tenant_id),
         tenant_name: tenant.name,
         branch_id: BranchId(branch_id),
-        pin_key: hex(central.pin_key(TenantId(tenant_id)).as_bytes()),
+        pin_key: ShownOnce::new(hex(central.pin_key(TenantId(tenant_id)).as_bytes())),
     })
 }
 
@@ -209,8 +228,7 @@ pub async fn authenticate(central: &Central, credential: &str) -> Result<DeviceC
             .fetch_optional(&central.dbs.master)
             .await?;
     let DeviceRow { tenant_id, branch_id, credential_hash: hash, revoked_at } = row.ok_or_else(invalid)?;
-    // Comparing digests of digests keeps the time independent of the secret.
-    if Sha256::digest(Sha256::digest(secret)) != Sha256::digest(&hash) {
+    if !bool::from(Sha256::digest(secret).as_slice().ct_eq(&hash)) {
         return Err(invalid());
     }
     if revoked_at.is_some() {
@@ -243,7 +261,7 @@ pub async fn list(central: &Central, tenant: Uuid) -> Result<Vec<Device>> {
 }
 
 /// Revokes a device of the tenant: its pushes and pulls are refused from now on.
-pub async fn revoke(central: &Central, tenant: Uuid, device: Uuid, by: Option<&Caller>) -> Result<Device> {
+pub async fn revoke(central: &Central, tenant: Uuid, device: Uuid, by: Option<&HqCaller>) -> Result<Device> {
     let revoked: Option<Device> = sqlx::query_as(
         "UPDATE devices SET revoked_at = coalesce(revoked_at, NOW()) WHERE id = $1 AND tenant_id = $2
          RETURNING id, branch_id, name, enrolled_at, revoked_at, last_seen_at",
@@ -257,7 +275,7 @@ pub async fn revoke(central: &Central, tenant: Uuid, device: Uuid, by: Option<&C
     let mut tx = db.begin().await?;
     audit::record(
         &mut tx,
-        &by.map(Caller::origin).unwrap_or_default(),
+        &by.map(HqCaller::origin).unwrap_or_default(),
         Change {
             action: "DEVICE_REVOKE",
             entity_type: "device",

@@ -15,13 +15,14 @@ use nexus_domain::pin::Pin;
 use nexus_domain::{BranchId, DomainError, EmployeeId, Percent, PermissionSet, Role, TenantId};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
-use crate::auth::Caller;
 use crate::error::violated_constraint;
+use crate::hq::HqCaller;
+use crate::secret::ShownOnce;
 use crate::{Central, Error, Result};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -42,7 +43,8 @@ pub struct Employee {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct IssuedPin {
     /// 4 digits for a counter, 6 for whoever manages people, registers or the books.
-    pub pin: String,
+    #[schema(value_type = String, pattern = "^[0-9]{4,6}$")]
+    pub pin: ShownOnce,
 }
 
 /// A new employee and the PIN made for them.
@@ -50,7 +52,8 @@ pub struct IssuedPin {
 pub struct CreatedEmployee {
     pub employee: Employee,
     /// Shown once: give it to the employee; only its keyed hash is kept.
-    pub pin: String,
+    #[schema(value_type = String, pattern = "^[0-9]{4,6}$")]
+    pub pin: ShownOnce,
 }
 
 #[derive(sqlx::FromRow)]
@@ -92,8 +95,14 @@ fn not_found() -> Error {
     Error::not_found("employee_not_found", "Empleado no encontrado")
 }
 
+/// The one time a PIN clash reaches a person: reactivating someone whose PIN
+/// was given to another while they were away. It names nobody and says how
+/// to go on.
 fn pin_taken() -> Error {
-    Error::conflict("pin_taken", "El PIN ya está en uso por otro empleado activo")
+    Error::conflict(
+        "pin_taken",
+        "El PIN de este empleado ya no está disponible: restablece su PIN y vuelve a reactivarlo",
+    )
 }
 
 fn map_write_error(e: sqlx::Error) -> Error {
@@ -108,18 +117,18 @@ fn branch_not_found() -> Error {
     DomainError::Invalid { field: "branch_id", reason: "la sucursal no existe" }.into()
 }
 
-pub async fn list(caller: &Caller, include_inactive: bool) -> Result<Vec<Employee>> {
+pub async fn list(db: &PgPool, include_inactive: bool) -> Result<Vec<Employee>> {
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE e.is_active OR $1 ORDER BY e.name, e.id"
     )))
     .bind(include_inactive)
-    .fetch_all(&caller.db)
+    .fetch_all(db)
     .await?;
     rows.into_iter().map(|r| Employee::try_from(r).map_err(Error::from)).collect()
 }
 
-pub async fn get(caller: &Caller, id: Uuid) -> Result<Employee> {
-    let mut conn = caller.db.acquire().await?;
+pub async fn get(db: &PgPool, id: Uuid) -> Result<Employee> {
+    let mut conn = db.acquire().await?;
     load(&mut conn, id, false).await?.ok_or_else(not_found)
 }
 
@@ -216,13 +225,13 @@ async fn issue_pin(
     }
 }
 
-fn random_u32() -> u32 {
+pub(crate) fn random_u32() -> u32 {
     let mut bytes = [0u8; 4];
     getrandom::fill(&mut bytes).expect("the operating system's random source is available");
     u32::from_le_bytes(bytes)
 }
 
-pub async fn create(central: &Central, caller: &Caller, new: &NewEmployee) -> Result<CreatedEmployee> {
+pub async fn create(central: &Central, caller: &HqCaller, new: &NewEmployee) -> Result<CreatedEmployee> {
     let state = new.check()?;
     employee::check_change(&caller.actor(), None, &NewEmployee::outcome(&state))?;
     let id = Uuid::now_v7();
@@ -263,10 +272,10 @@ pub async fn create(central: &Central, caller: &Caller, new: &NewEmployee) -> Re
     )
     .await?;
     tx.commit().await.map_err(map_write_error)?;
-    Ok(CreatedEmployee { employee: created, pin: pin.expose().to_owned() })
+    Ok(CreatedEmployee { employee: created, pin: ShownOnce::new(pin.expose()) })
 }
 
-pub async fn update(caller: &Caller, id: Uuid, changes: &EmployeeChanges) -> Result<Employee> {
+pub async fn update(caller: &HqCaller, id: Uuid, changes: &EmployeeChanges) -> Result<Employee> {
     let mut tx = caller.db.begin().await?;
     let before = load(&mut tx, id, true).await?.ok_or_else(not_found)?;
     let after = changes.apply(&before.state())?;
@@ -318,16 +327,15 @@ pub async fn update(caller: &Caller, id: Uuid, changes: &EmployeeChanges) -> Res
     Ok(after)
 }
 
-pub async fn deactivate(caller: &Caller, id: Uuid) -> Result<Employee> {
+pub async fn deactivate(caller: &HqCaller, id: Uuid) -> Result<Employee> {
     update(caller, id, &EmployeeChanges { is_active: Some(false), ..EmployeeChanges::default() }).await
 }
 
-pub async fn reset_pin(central: &Central, caller: &Caller, id: Uuid) -> Result<IssuedPin> {
+pub async fn reset_pin(central: &Central, caller: &HqCaller, id: Uuid) -> Result<IssuedPin> {
     let mut tx = caller.db.begin().await?;
+    // A deactivated employee may get a new PIN too: it is how one whose PIN
+    // was given away meanwhile is brought back.
     let target = load(&mut tx, id, true).await?.ok_or_else(not_found)?;
-    if !target.is_active {
-        return Err(DomainError::Invalid { field: "id", reason: "el empleado está desactivado" }.into());
-    }
     employee::check_pin_reset(
         &caller.actor(),
         &Target { employee_id: target.id, role: target.role, permissions: &target.permissions },
@@ -356,7 +364,7 @@ pub async fn reset_pin(central: &Central, caller: &Caller, id: Uuid) -> Result<I
     )
     .await?;
     tx.commit().await.map_err(map_write_error)?;
-    Ok(IssuedPin { pin: pin.expose().to_owned() })
+    Ok(IssuedPin { pin: ShownOnce::new(pin.expose()) })
 }
 
 async fn end_sessions(conn: &mut PgConnection, id: Uuid) -> Result<()> {

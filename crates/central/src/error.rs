@@ -16,6 +16,9 @@ pub enum Error {
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
+    /// Authenticated, but this kind of login may not do this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("faltan permisos: {}", .missing.iter().map(|p| p.code()).collect::<Vec<_>>().join(", "))]
     MissingPermissions { missing: Vec<Permission> },
     #[error("{message}")]
@@ -39,6 +42,10 @@ impl Error {
 
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Error {
         Error::Unauthorized { code, message: message.into() }
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Error {
+        Error::Forbidden { code, message: message.into() }
     }
 }
 

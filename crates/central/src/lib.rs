@@ -14,19 +14,23 @@ pub mod demo;
 pub mod devices;
 pub mod employees;
 pub mod error;
+pub mod hq;
 pub mod http;
 pub mod migrate;
 pub mod provision;
+pub mod secret;
 pub mod settings;
 pub mod sync;
 pub mod testing;
 pub mod theme;
+pub mod throttle;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use nexus_domain::TenantId;
 use nexus_domain::pin::{Pin, PinKey};
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -41,6 +45,9 @@ pub struct Central {
     pub dbs: Databases,
     pub tokens: auth::TokenKeys,
     decoy_hash: String,
+    /// A password hash at the HQ cost, checked when an email is unknown so
+    /// both answers cost the same; made on first need (it takes a while).
+    hq_decoy_hash: OnceLock<String>,
 }
 
 impl Central {
@@ -50,12 +57,12 @@ impl Central {
         let dbs = Databases::new(&settings)?;
         let tokens = auth::TokenKeys::new(&settings.jwt_secret);
         let decoy_hash = nexus_domain::pin::decoy_hash(settings.bcrypt_cost);
-        Ok(Arc::new(Central { settings, dbs, tokens, decoy_hash }))
+        Ok(Arc::new(Central { settings, dbs, tokens, decoy_hash, hq_decoy_hash: OnceLock::new() }))
     }
 
     /// The PIN lookup key of a tenant.
     pub fn pin_key(&self, tenant: TenantId) -> PinKey {
-        PinKey::derive_for_tenant(self.settings.pin_key_secret.expose().as_bytes(), tenant)
+        PinKey::derive_for_tenant(self.settings.pin_key_secret.expose_secret().as_bytes(), tenant)
     }
 
     /// The keyed bcrypt hash of a tenant's PIN with a fresh salt, off the
@@ -88,6 +95,41 @@ impl Central {
         let ok = tokio::task::spawn_blocking(move || key.verify(&pin, &hash))
             .await
             .context("PIN verification task failed")?;
+        Ok(ok && real)
+    }
+
+    /// The bcrypt hash of an HQ password, off the async threads.
+    pub async fn hash_password(&self, password: &SecretString) -> anyhow::Result<String> {
+        let password = password.clone();
+        let cost = self.settings.hq_bcrypt_cost;
+        tokio::task::spawn_blocking(move || bcrypt::hash(password.expose_secret(), cost))
+            .await
+            .context("password hashing task failed")?
+            .context("password hashing failed")
+    }
+
+    /// Checks an HQ password against a stored hash (or against a decoy when
+    /// there is none, so both cost the same), off the async threads.
+    pub async fn verify_password(
+        &self,
+        password: &SecretString,
+        hash: Option<String>,
+    ) -> anyhow::Result<bool> {
+        let password = password.clone();
+        let cost = self.settings.hq_bcrypt_cost;
+        let (hash, real) = match hash {
+            Some(h) => (Some(h), true),
+            None => (self.hq_decoy_hash.get().cloned(), false),
+        };
+        let (ok, decoy) = tokio::task::spawn_blocking(move || {
+            let hash = hash.unwrap_or_else(|| bcrypt::hash("decoy password", cost).unwrap_or_default());
+            (bcrypt::verify(password.expose_secret(), &hash).unwrap_or(false), hash)
+        })
+        .await
+        .context("password verification task failed")?;
+        if !real {
+            let _ = self.hq_decoy_hash.set(decoy);
+        }
         Ok(ok && real)
     }
 

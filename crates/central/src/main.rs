@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use nexus_central::provision::{self, NewTenant};
-use nexus_central::{Central, Settings, demo, http, migrate};
+use nexus_central::{Central, Settings, demo, hq, http, migrate};
+use secrecy::SecretString;
 
 #[derive(Parser)]
 #[command(name = "pos-central", about = "Nexus POS central service", version)]
@@ -32,8 +33,13 @@ enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
-    /// Create the demo tenant of seed/demo.json unless it exists; print its id.
+    /// Create the demo tenant of seed/demo.json unless it exists, with its HQ
+    /// owner `dueno@demo.nexuspos.mx` (password from NEXUS_DEMO_HQ_PASSWORD);
+    /// print its id.
     Demo,
+    /// Headquarters accounts (email and password).
+    #[command(subcommand)]
+    Hq(HqCommand),
     /// Terminals: enrollment codes, the enrolled devices, revocation.
     #[command(subcommand)]
     Device(DeviceCommand),
@@ -65,6 +71,23 @@ enum DeviceCommand {
 }
 
 #[derive(Subcommand)]
+enum HqCommand {
+    /// Add a person to a tenant's headquarters; prints a one-time password.
+    Add {
+        #[arg(long)]
+        tenant: uuid::Uuid,
+        #[arg(long)]
+        email: String,
+        /// owner, admin, accountant or auditor.
+        #[arg(long)]
+        role: String,
+        /// Their name (the email when absent).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum TenantCommand {
     /// Provision a tenant: database, branch "Principal", owner, chart of accounts.
     Create {
@@ -72,12 +95,14 @@ enum TenantCommand {
         name: String,
         #[arg(long)]
         owner_name: String,
-        /// The owner's PIN (4-6 digits). Prefer the environment variable to
-        /// keep it out of the shell history.
-        #[arg(long, env = "NEXUS_OWNER_PIN", hide_env_values = true)]
-        owner_pin: String,
+        /// The owner's headquarters login.
         #[arg(long)]
-        owner_email: Option<String>,
+        owner_email: String,
+        /// The owner's HQ password (12 characters or more), only from the
+        /// environment so it stays out of the shell history; made and printed
+        /// once when unset.
+        #[arg(skip = std::env::var("NEXUS_OWNER_PASSWORD").ok().filter(|p| !p.is_empty()).map(SecretString::from))]
+        owner_password: Option<SecretString>,
         #[arg(long)]
         rfc: Option<String>,
         #[arg(long)]
@@ -135,11 +160,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(if report.failures() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Tenant(TenantCommand::Create { name, owner_name, owner_pin, owner_email, rfc, plan }) => {
+        Command::Tenant(TenantCommand::Create {
+            name,
+            owner_name,
+            owner_email,
+            owner_password,
+            rfc,
+            plan,
+        }) => {
             central.migrate_master().await?;
-            let new = NewTenant { name, rfc, plan, owner_name, owner_email, owner_pin };
+            let new = NewTenant { name, rfc, plan, owner_name, owner_email, owner_password };
             let made = provision::provision(&central, &new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string_pretty(&made)?);
+            eprintln!("the owner's PIN (and a generated password) are shown this once");
             Ok(ExitCode::SUCCESS)
         }
         Command::Tenant(TenantCommand::List { json }) => {
@@ -199,9 +232,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
+        Command::Hq(HqCommand::Add { tenant, email, role, name }) => {
             central.migrate_master().await?;
-            let demo = demo::ensure(&central).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let failed = |e: nexus_central::Error| anyhow::anyhow!("{e}");
+            let role = hq::HqRole::parse(&role).map_err(|e| failed(e.into()))?;
+            let name = name.unwrap_or_else(|| email.clone());
+            let added = hq::add(
+                &central,
+                &hq::NewHqAccount {
+                    tenant_id: nexus_domain::TenantId(tenant),
+                    email: &email,
+                    name: &name,
+                    role,
+                    employee_id: None,
+                    password: None,
+                },
+                &nexus_central::audit::Origin { device_id: Some("pos-central".into()), ..Default::default() },
+            )
+            .await
+            .map_err(failed)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "account_id": added.id,
+                    "email": added.email,
+                    "role": added.role,
+                    "password": added.generated_password,
+                }))?
+            );
+            eprintln!("give the password to its holder now: it is not shown again");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let hq_password = std::env::var("NEXUS_DEMO_HQ_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .map(SecretString::from)
+                .context("NEXUS_DEMO_HQ_PASSWORD is required: the demo HQ owner's password (12 characters or more)")?;
+            central.migrate_master().await?;
+            let demo = demo::ensure(&central, &hq_password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", demo.tenant_id);
             if demo.created {
                 eprintln!("demo tenant created");

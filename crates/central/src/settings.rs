@@ -6,31 +6,11 @@
 //! one too weak to protect anything.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
+pub use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-
-/// A value that must never reach a log. `Debug` prints `***`.
-#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -50,14 +30,25 @@ pub struct Settings {
     /// Prefix of tenant database names; the rest is the tenant's UUID.
     pub tenant_database_prefix: String,
     /// HS256 key for tokens; at least 32 bytes.
-    pub jwt_secret: Secret,
+    pub jwt_secret: SecretString,
     /// Master secret from which each tenant's PIN lookup key is derived.
-    pub pin_key_secret: Secret,
+    pub pin_key_secret: SecretString,
     /// Bearer token of the platform administrator (tenant provisioning over
     /// HTTP). Without it, `POST /v1/tenants` is refused.
-    pub platform_admin_token: Option<Secret>,
+    pub platform_admin_token: Option<SecretString>,
     /// bcrypt cost of PIN hashes (at least 10).
     pub bcrypt_cost: u32,
+    /// bcrypt cost of headquarters passwords (at least 12).
+    pub hq_bcrypt_cost: u32,
+    /// An HQ session ends after this many minutes without a request.
+    pub hq_session_idle_minutes: u32,
+    /// An HQ session ends this many hours after login, however busy.
+    pub hq_session_hours: u32,
+    /// Addresses of the load balancers or proxies in front of central. From
+    /// them, the client's address is read from `X-Forwarded-For` (the last
+    /// hop that is not one of them); from anyone else the header is ignored,
+    /// so nobody dodges a per-address throttle by writing it.
+    pub trusted_proxies: Vec<IpAddr>,
     /// At most this many tenant connection pools stay open; the least recently
     /// used one is closed to make room.
     pub max_tenant_pools: usize,
@@ -79,10 +70,14 @@ impl Default for Settings {
             clusters: Vec::new(),
             template_database: "nexus_tenant_template".to_owned(),
             tenant_database_prefix: "tenant_".to_owned(),
-            jwt_secret: Secret::default(),
-            pin_key_secret: Secret::default(),
+            jwt_secret: SecretString::default(),
+            pin_key_secret: SecretString::default(),
             platform_admin_token: None,
             bcrypt_cost: 10,
+            hq_bcrypt_cost: MIN_HQ_BCRYPT_COST,
+            hq_session_idle_minutes: 30,
+            hq_session_hours: 12,
+            trusted_proxies: Vec::new(),
             max_tenant_pools: 200,
             tenant_pool_size: 4,
             master_pool_size: 10,
@@ -107,8 +102,11 @@ pub enum SettingsError {
 /// Secrets shipped in examples and old configurations; never acceptable.
 const KNOWN_SECRETS: &[&str] = &["nexus-pos-secret-change-in-prod-2026", "secret", "changeme"];
 
-fn check_secret(name: &str, secret: &Secret) -> Result<(), SettingsError> {
-    let value = secret.expose();
+/// The smallest bcrypt cost of a headquarters password.
+pub const MIN_HQ_BCRYPT_COST: u32 = 12;
+
+fn check_secret(name: &str, secret: &SecretString) -> Result<(), SettingsError> {
+    let value = secret.expose_secret();
     if value.is_empty() {
         return Err(SettingsError::Invalid(format!("{name} is not set (NEXUS_{})", name.to_uppercase())));
     }
@@ -170,16 +168,33 @@ impl Settings {
             self.tenant_database_prefix = v;
         }
         if let Some((_, v)) = get("jwt_secret") {
-            self.jwt_secret = Secret(v);
+            self.jwt_secret = SecretString::from(v);
         }
         if let Some((_, v)) = get("pin_key_secret") {
-            self.pin_key_secret = Secret(v);
+            self.pin_key_secret = SecretString::from(v);
         }
         if let Some((_, v)) = get("platform_admin_token") {
-            self.platform_admin_token = Some(Secret(v)).filter(|s| !s.0.is_empty());
+            self.platform_admin_token = Some(SecretString::from(v)).filter(|s| !s.expose_secret().is_empty());
         }
         if let Some((n, v)) = get("bcrypt_cost") {
             self.bcrypt_cost = parse(&n, &v)?;
+        }
+        if let Some((n, v)) = get("hq_bcrypt_cost") {
+            self.hq_bcrypt_cost = parse(&n, &v)?;
+        }
+        if let Some((n, v)) = get("hq_session_idle_minutes") {
+            self.hq_session_idle_minutes = parse(&n, &v)?;
+        }
+        if let Some((n, v)) = get("hq_session_hours") {
+            self.hq_session_hours = parse(&n, &v)?;
+        }
+        if let Some((n, v)) = get("trusted_proxies") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| parse(&n, s))
+                .collect::<Result<_, _>>()?;
         }
         if let Some((n, v)) = get("max_tenant_pools") {
             self.max_tenant_pools = parse(&n, &v)?;
@@ -208,6 +223,12 @@ impl Settings {
         }
         if self.bcrypt_cost < nexus_domain::pin::MIN_BCRYPT_COST || self.bcrypt_cost > 31 {
             return Err(SettingsError::Invalid("bcrypt_cost must be between 10 and 31".into()));
+        }
+        if self.hq_bcrypt_cost < MIN_HQ_BCRYPT_COST || self.hq_bcrypt_cost > 31 {
+            return Err(SettingsError::Invalid("hq_bcrypt_cost must be between 12 and 31".into()));
+        }
+        if self.hq_session_idle_minutes == 0 || self.hq_session_hours == 0 {
+            return Err(SettingsError::Invalid("HQ session lengths must be positive".into()));
         }
         let ident_ok = |s: &str| {
             !s.is_empty()
@@ -271,8 +292,9 @@ mod tests {
 
     fn strong() -> Settings {
         Settings {
-            jwt_secret: Secret::new(STRONG),
-            pin_key_secret: Secret::new(STRONG.chars().rev().collect::<String>()),
+            jwt_secret: SecretString::from(STRONG),
+            pin_key_secret: SecretString::from(STRONG.chars().rev().collect::<String>()),
+            platform_admin_token: Some(SecretString::from(STRONG.to_uppercase())),
             ..Settings::default()
         }
     }
@@ -282,7 +304,7 @@ mod tests {
         let err = Settings::default().validate().unwrap_err().to_string();
         assert!(err.contains("jwt_secret is not set"), "{err}");
         for weak in ["short", "nexus-pos-secret-change-in-prod-2026", &"a".repeat(64)] {
-            let s = Settings { jwt_secret: Secret::new(weak), ..strong() };
+            let s = Settings { jwt_secret: SecretString::from(weak), ..strong() };
             assert!(s.validate().unwrap_err().to_string().contains("too weak"), "{weak}");
         }
         assert!(strong().validate().is_ok());
@@ -307,7 +329,20 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        assert!(!format!("{:?}", strong()).contains(STRONG));
+        let printed = format!("{:?}", strong());
+        for secret in [STRONG.to_owned(), STRONG.chars().rev().collect(), STRONG.to_uppercase()] {
+            assert!(!printed.contains(&secret), "{printed}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_environment_and_a_weak_hq_cost_is_refused() {
+        let mut s = strong();
+        s.apply_env(|n| (n == "NEXUS_TRUSTED_PROXIES").then(|| "10.0.0.1, ::1".into())).unwrap();
+        assert_eq!(s.trusted_proxies, ["10.0.0.1".parse::<IpAddr>().unwrap(), "::1".parse().unwrap()]);
+        assert!(strong().apply_env(|n| (n == "NEXUS_TRUSTED_PROXIES").then(|| "proxy".into())).is_err());
+        let weak = Settings { hq_bcrypt_cost: 10, ..strong() };
+        assert!(weak.validate().unwrap_err().to_string().contains("hq_bcrypt_cost"));
     }
 
     #[test]

@@ -9,10 +9,13 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::settings::Secret;
 use crate::{Central, Settings, http};
+use secrecy::SecretString;
 
 pub const ADMIN_TOKEN: &str = "platform-admin-0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// The demo HQ owner's password in tests and benchmarks.
+pub const DEMO_HQ_PASSWORD: &str = "demo-oficina-central-2026";
 
 /// The PostgreSQL server tests use: `NEXUS_TEST_PG_URL`, `NEXUS_PG_URL`, or
 /// the local one.
@@ -48,7 +51,8 @@ impl Scratch {
         Scratch { prefix: format!("{kind}_{}", &Uuid::new_v4().simple().to_string()[..10]) }
     }
 
-    /// Settings over these databases, with test secrets and bcrypt cost 10.
+    /// Settings over these databases, with test secrets and the lowest bcrypt
+    /// costs allowed (10 for PINs, 12 for HQ passwords).
     pub fn settings(&self) -> Settings {
         Settings {
             listen: "127.0.0.1:0".parse().expect("an address"),
@@ -56,9 +60,9 @@ impl Scratch {
             clusters: vec![],
             template_database: format!("{}_tpl", self.prefix),
             tenant_database_prefix: format!("{}_t_", self.prefix),
-            jwt_secret: Secret::new("test-jwt-secret-0123456789abcdefghijklmnop"),
-            pin_key_secret: Secret::new("test-pin-secret-0123456789abcdefghijklmnop"),
-            platform_admin_token: Some(Secret::new(ADMIN_TOKEN)),
+            jwt_secret: SecretString::from("test-jwt-secret-0123456789abcdefghijklmnop"),
+            pin_key_secret: SecretString::from("test-pin-secret-0123456789abcdefghijklmnop"),
+            platform_admin_token: Some(SecretString::from(ADMIN_TOKEN)),
             bcrypt_cost: 10,
             ..Settings::default()
         }
@@ -157,4 +161,23 @@ impl Drop for Server {
             task.abort();
         }
     }
+}
+
+/// The demo tenant, made unless it exists, its HQ owner's password being
+/// [`DEMO_HQ_PASSWORD`].
+pub async fn demo_tenant(central: &Central) -> crate::Result<crate::demo::DemoTenant> {
+    crate::demo::ensure(central, &SecretString::from(DEMO_HQ_PASSWORD)).await
+}
+
+/// A session token of the demo tenant's HQ owner.
+pub async fn demo_hq_token(central: &Central) -> String {
+    hq_token(central, crate::demo::HQ_OWNER_EMAIL, DEMO_HQ_PASSWORD).await
+}
+
+/// An HQ session token for `email`, made by the real login, for tests and
+/// benchmarks that act as headquarters against a running service.
+pub async fn hq_token(central: &Central, email: &str, password: &str) -> String {
+    let req = crate::hq::HqLoginRequest { email: email.to_owned(), password: SecretString::from(password) };
+    let res = crate::hq::login(central, &req, None).await.expect("the HQ login succeeds");
+    res.token.expose().to_owned()
 }

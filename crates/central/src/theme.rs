@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use crate::Result;
 use crate::audit::{self, Change};
-use crate::auth::Caller;
+use crate::hq::HqCaller;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Theme {
@@ -31,13 +32,13 @@ async fn overrides(conn: &mut sqlx::PgConnection) -> Result<BTreeMap<String, Str
     Ok(rows.into_iter().collect())
 }
 
-pub async fn get(caller: &Caller) -> Result<Theme> {
-    let mut conn = caller.db.acquire().await?;
+pub async fn get(db: &PgPool) -> Result<Theme> {
+    let mut conn = db.acquire().await?;
     let overrides = overrides(&mut conn).await?;
     Ok(Theme { variables: nexus_domain::theme::resolve(&overrides), overrides })
 }
 
-pub async fn put(caller: &Caller, update: &ThemeUpdate) -> Result<Theme> {
+pub async fn put(caller: &HqCaller, update: &ThemeUpdate) -> Result<Theme> {
     let wanted: BTreeMap<String, String> =
         update.variables.iter().map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
     nexus_domain::theme::validate(&wanted)?;
@@ -50,7 +51,7 @@ pub async fn put(caller: &Caller, update: &ThemeUpdate) -> Result<Theme> {
     )
     .bind(keys)
     .bind(values)
-    .bind(caller.employee_id.0)
+    .bind(caller.employee_id.map(|e| e.0))
     .execute(&mut *tx)
     .await?;
     audit::record(

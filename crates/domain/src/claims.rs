@@ -28,6 +28,16 @@ pub enum TokenType {
     Hq,
 }
 
+/// What a token may be used for. PIN tokens open a shift at a counter and
+/// nothing else: headquarters' powers need an HQ account's session, and every
+/// HQ endpoint refuses a counter token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    Counter,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Claims {
@@ -36,6 +46,8 @@ pub struct Claims {
     pub sub: String,
     #[serde(rename = "type")]
     pub token_type: TokenType,
+    /// Required: a token without it (issued before scopes) is refused.
+    pub scope: TokenScope,
     pub tenant_id: TenantId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employee_id: Option<EmployeeId>,
@@ -63,13 +75,14 @@ pub struct EmployeeGrant<'a> {
 }
 
 impl Claims {
-    /// Claims of a shift-long employee token issued at `now`.
+    /// Claims of a shift-long counter token issued at `now`.
     pub fn for_employee(grant: EmployeeGrant<'_>, now: DateTime<Utc>, jti: Uuid) -> Claims {
         Claims {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             sub: format!("employee:{}", grant.employee),
             token_type: TokenType::Employee,
+            scope: TokenScope::Counter,
             tenant_id: grant.tenant,
             employee_id: Some(grant.employee),
             role: Some(grant.role),
@@ -88,7 +101,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn employee_claims_last_a_shift_and_name_the_tenant() {
+    fn employee_claims_last_a_shift_name_the_tenant_and_open_only_a_counter() {
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let perms = Role::Cashier.default_permissions();
         let claims = Claims::for_employee(
@@ -106,8 +119,12 @@ mod tests {
         assert_eq!(claims.exp - claims.iat, 8 * 3600);
         let json = serde_json::to_value(&claims).unwrap();
         assert_eq!(json["type"], "employee");
+        assert_eq!(json["scope"], "counter");
         assert_eq!(json["tenant_id"], "00000000-0000-0000-0000-000000000009");
         assert_eq!(json["role"], "cashier");
         assert!(json["permissions"].as_array().unwrap().iter().any(|p| p == "CASH.SESSION.OPEN"));
+        let mut unscoped = json.clone();
+        unscoped.as_object_mut().unwrap().remove("scope");
+        assert!(serde_json::from_value::<Claims>(unscoped).is_err(), "a token without a scope is refused");
     }
 }

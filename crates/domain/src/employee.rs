@@ -97,20 +97,38 @@ pub fn check_pin_reset(actor: &Actor, target: &Target<'_>, max_discount: Percent
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEmployee {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 200,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 200,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f ]*@[^\u0000-\u001f\u007f-\u009f ]*$"
+        )
+    )]
     pub email: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 20, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))]
     pub phone: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Role))]
     pub role: String,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub branch_id: Option<BranchId>,
     /// Largest discount, in hundredths of a percent (1250 = 12.5 %).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 10000))]
     pub max_discount_bp: Option<u16>,
     /// Replaces the role's default permissions when given.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Permission>>))]
     pub permissions: Option<Vec<String>>,
 }
 
@@ -121,21 +139,39 @@ pub struct NewEmployee {
 #[serde(deny_unknown_fields)]
 pub struct EmployeeChanges {
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 200,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 200,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f ]*@[^\u0000-\u001f\u007f-\u009f ]*$"
+        )
+    )]
     pub email: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 20, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))]
     pub phone: Option<String>,
     /// A new role; the permissions become the role's defaults unless
     /// `permissions` is given too.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Role>))]
     pub role: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub branch_id: Option<BranchId>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 10000))]
     pub max_discount_bp: Option<u16>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Permission>>))]
     pub permissions: Option<Vec<String>>,
     #[serde(default)]
     pub is_active: Option<bool>,

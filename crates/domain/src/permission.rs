@@ -11,7 +11,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 macro_rules! permissions {
-    ($($variant:ident => $code:literal,)*) => {
+    // `$code:tt`, not `:literal`: a `literal` fragment reaches derives as an
+    // invisible group, and `utoipa` then ignores the `rename` and documents
+    // the Rust name (`PosSell`) instead of the wire's (`pos.sell`).
+    ($($variant:ident => $code:tt,)*) => {
         /// One thing an employee may be allowed to do.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

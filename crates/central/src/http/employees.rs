@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiPath, ApiQuery, Can, ManageUsers, ViewConfig};
+use super::extract::{ApiJson, ApiPath, ApiQuery, HqCan, ManageUsers, ViewConfig};
 use crate::employees::{self, CreatedEmployee, Employee, EmployeeChanges, IssuedPin, NewEmployee};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -31,19 +31,19 @@ struct ListQuery {
 
 /// Employees of the caller's tenant (`config.view`).
 #[utoipa::path(get, path = "/v1/employees", tag = "config", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<Employee>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Employee>), (status = 403, description = "Not an HQ session (`hq_login_required`) or a permission is missing (`forbidden`, with `missing`)", body = ErrorBody)))]
 async fn list(
-    Can(caller, _): Can<ViewConfig>,
+    HqCan(caller, _): HqCan<ViewConfig>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<Employee>>> {
-    Ok(Json(employees::list(&caller, q.include_inactive).await?))
+    Ok(Json(employees::list(&caller.db, q.include_inactive).await?))
 }
 
 /// One employee (`config.view`).
 #[utoipa::path(get, path = "/v1/employees/{id}", tag = "config", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Employee), (status = 404, body = ErrorBody)))]
-async fn get(Can(caller, _): Can<ViewConfig>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Employee>> {
-    Ok(Json(employees::get(&caller, id).await?))
+    responses((status = 200, body = Employee), (status = 403, description = "Not an HQ session (`hq_login_required`) or a permission is missing (`forbidden`, with `missing`)", body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get(HqCan(caller, _): HqCan<ViewConfig>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Employee>> {
+    Ok(Json(employees::get(&caller.db, id).await?))
 }
 
 /// Creates an employee (`SECURITY.USERS.MANAGE`); never an owner. The
@@ -51,12 +51,13 @@ async fn get(Can(caller, _): Can<ViewConfig>, ApiPath(id): ApiPath<Uuid>) -> Api
 #[utoipa::path(post, path = "/v1/employees", tag = "config", request_body = NewEmployee, security(("bearer" = [])),
     responses(
         (status = 201, body = CreatedEmployee),
-        (status = 403, description = "Missing permission or escalation", body = ErrorBody),
+        (status = 403, description = "Not an HQ session, a missing permission, or granting what the caller lacks", body = ErrorBody),
+        (status = 409, description = "The PIN made collided with one given at the same moment; try again", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ))]
 async fn create(
     State(central): State<AppState>,
-    Can(caller, _): Can<ManageUsers>,
+    HqCan(caller, _): HqCan<ManageUsers>,
     ApiJson(new): ApiJson<NewEmployee>,
 ) -> ApiResult<(StatusCode, Json<CreatedEmployee>)> {
     Ok((StatusCode::CREATED, Json(employees::create(&central, &caller, &new).await?)))
@@ -65,10 +66,11 @@ async fn create(
 /// Changes an employee (`SECURITY.USERS.MANAGE`).
 #[utoipa::path(patch, path = "/v1/employees/{id}", tag = "config", request_body = EmployeeChanges,
     params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Employee), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Employee), (status = 403, description = "Not an HQ session (`hq_login_required`) or a permission is missing (`forbidden`, with `missing`)", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Reactivating someone whose PIN was given away meanwhile (`pin_taken`)", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn update(
-    Can(caller, _): Can<ManageUsers>,
+    HqCan(caller, _): HqCan<ManageUsers>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(changes): ApiJson<EmployeeChanges>,
 ) -> ApiResult<Json<Employee>> {
@@ -78,9 +80,10 @@ async fn update(
 /// Deactivates an employee (`SECURITY.USERS.MANAGE`); their tokens stop working at once.
 #[utoipa::path(post, path = "/v1/employees/{id}/deactivate", tag = "config", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = Employee), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Employee), (status = 403, description = "Not an HQ session (`hq_login_required`) or a permission is missing (`forbidden`, with `missing`)", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "Deactivating oneself", body = ErrorBody)))]
 async fn deactivate(
-    Can(caller, _): Can<ManageUsers>,
+    HqCan(caller, _): HqCan<ManageUsers>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Employee>> {
     Ok(Json(employees::deactivate(&caller, id).await?))
@@ -90,11 +93,10 @@ async fn deactivate(
 /// shown this once.
 #[utoipa::path(post, path = "/v1/employees/{id}/reset-pin", tag = "config",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = IssuedPin), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = IssuedPin), (status = 403, description = "Not an HQ session (`hq_login_required`) or a permission is missing (`forbidden`, with `missing`)", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn reset_pin(
     State(central): State<AppState>,
-    Can(caller, _): Can<ManageUsers>,
+    HqCan(caller, _): HqCan<ManageUsers>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<IssuedPin>> {
     Ok(Json(employees::reset_pin(&central, &caller, id).await?))

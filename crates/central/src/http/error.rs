@@ -65,6 +65,7 @@ impl From<Error> for ApiError {
             Error::NotFound { code, message } => ApiError::new(StatusCode::NOT_FOUND, code, message),
             Error::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             Error::Unauthorized { code, message } => ApiError::new(StatusCode::UNAUTHORIZED, code, message),
+            Error::Forbidden { code, message } => ApiError::new(StatusCode::FORBIDDEN, code, message),
             Error::MissingPermissions { ref missing } => {
                 let codes: Vec<&str> = missing.iter().map(|p| p.code()).collect();
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()).with("missing", json!(codes))

@@ -6,6 +6,7 @@ mod devices;
 mod employees;
 pub mod error;
 pub mod extract;
+mod hq;
 mod meta;
 mod sync;
 mod tenants;
@@ -22,8 +23,8 @@ use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::Central;
@@ -33,7 +34,7 @@ pub type AppState = Arc<Central>;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Nexus POS central", description = "Tenants, PIN login, configuration and sync of Nexus POS."),
+    info(title = "Nexus POS central", description = "Tenants, headquarters and counter logins, configuration and sync of Nexus POS."),
     modifiers(&BearerAuth),
     components(schemas(error::ErrorBody)),
 )]
@@ -53,12 +54,78 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Statuses a route answers because of how it is called, added to every
+/// operation so the document lists each status the wire can carry. What a
+/// route answers because of what it does (403, 404, 409, 429, rule
+/// violations) is written at the route.
+struct ErrorStatuses;
+
+impl utoipa::Modify for ErrorStatuses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                let located = |place: fn(&ParameterIn) -> bool| {
+                    op.parameters.iter().flatten().any(|p| match p {
+                        utoipa::openapi::RefOr::T(p) => place(&p.parameter_in),
+                        utoipa::openapi::RefOr::Ref(_) => false,
+                    })
+                };
+                let mut add: Vec<(&'static str, &'static str)> = Vec::new();
+                if op.request_body.is_some() {
+                    add.extend([
+                        ("400", "The body is not JSON (`malformed_json`)"),
+                        ("413", "The body is too large (`body_too_large`)"),
+                        ("415", "The body is not `application/json` (`unsupported_media_type`)"),
+                        ("422", "A field is missing, unknown, of the wrong type or out of range"),
+                    ]);
+                }
+                if located(|p| matches!(p, ParameterIn::Path)) {
+                    add.push(("400", "A path parameter does not parse (`invalid_path`)"));
+                }
+                if located(|p| matches!(p, ParameterIn::Query)) {
+                    add.push(("400", "A query parameter does not parse (`invalid_query`)"));
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add.push(("401", "No token, or one that is invalid, expired or ended"));
+                }
+                add.push(("500", "Something inside failed; nothing about it is told (`internal`)"));
+                let mut by_status: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+                for (status, description) in add {
+                    by_status.entry(status).or_default().push(description);
+                }
+                for (status, descriptions) in by_status {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(&descriptions.join("; ")));
+                }
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 /// The routes and the OpenAPI document they describe.
 pub fn router(central: AppState) -> Router {
     let max_body = central.settings.max_body_bytes;
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(meta::routes())
         .merge(auth::routes())
+        .merge(hq::routes())
         .merge(tenants::routes())
         .merge(branches::routes())
         .merge(employees::routes())
@@ -66,6 +133,8 @@ pub fn router(central: AppState) -> Router {
         .merge(devices::routes())
         .merge(sync::routes())
         .split_for_parts();
+    let mut api = api;
+    ErrorStatuses.modify(&mut api);
     let api = Arc::new(api);
     router
         .route("/v1/openapi.json", axum::routing::get(move || meta::openapi(api.clone())))

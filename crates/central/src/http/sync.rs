@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, Can, ViewReports};
+use super::extract::{ApiJson, ApiQuery, HqCan, ViewReports};
 use crate::devices::DeviceCaller;
 use crate::sync::{self, Conflict, feed, ingest};
 use nexus_domain::sync::{PullPage, PushRequest, PushResponse};
@@ -60,7 +60,7 @@ async fn pull(device: DeviceCaller, ApiQuery(q): ApiQuery<PullQuery>) -> ApiResu
 
 /// What offline work made possible and the rules forbid, newest first (`reports.view`).
 #[utoipa::path(get, path = "/v1/sync/conflicts", tag = "sync", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Conflict>), (status = 403, body = ErrorBody)))]
-async fn conflicts(Can(caller, _): Can<ViewReports>) -> ApiResult<Json<Vec<Conflict>>> {
+    responses((status = 200, body = Vec<Conflict>), (status = 403, description = "Not an HQ session (`hq_login_required`) or a permission is missing (`forbidden`, with `missing`)", body = ErrorBody)))]
+async fn conflicts(HqCan(caller, _): HqCan<ViewReports>) -> ApiResult<Json<Vec<Conflict>>> {
     Ok(Json(sync::conflicts(&caller.db, 500).await?))
 }

@@ -23,8 +23,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/v1/tenants", tag = "tenants", request_body = NewTenant, security(("bearer" = [])),
     responses(
         (status = 201, body = Provisioned),
-        (status = 401, body = ErrorBody),
         (status = 403, description = "Platform administration disabled", body = ErrorBody),
+        (status = 409, description = "The owner's email already has an HQ account", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ))]
 async fn create(
@@ -50,7 +50,8 @@ struct TenantSummary {
 
 /// Every tenant.
 #[utoipa::path(get, path = "/v1/tenants", tag = "tenants", security(("bearer" = [])),
-    responses((status = 200, body = Vec<TenantSummary>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TenantSummary>),
+        (status = 403, description = "Platform administration disabled", body = ErrorBody)))]
 async fn list(State(central): State<AppState>, _: PlatformAdmin) -> ApiResult<Json<Vec<TenantSummary>>> {
     let tenants = provision::list(&central).await?;
     Ok(Json(

@@ -2,27 +2,27 @@ use nexus_domain::audit::BreakKind;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{OWNER_PIN, TestApp};
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn the_audit_log_refuses_update_delete_and_truncate() {
     let app = TestApp::spawn().await;
     let t = app.provision("Tienda").await;
-    app.token(t.tenant_id.0, OWNER_PIN).await;
+    app.hq(&t).await;
     let mut db = app.tenant_db(&t).await;
     for sql in ["UPDATE audit_log SET action = 'NOTHING'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
         let err = sqlx::raw_sql(sql).execute(&mut db).await.unwrap_err().to_string();
         assert!(err.contains("audit_log is insert-only"), "{sql}: {err}");
     }
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&mut db).await.unwrap();
-    assert_eq!(n, 2, "provisioning and login are still there");
+    assert_eq!(n, 3, "provisioning, the owner's HQ account and the login are still there");
 }
 
 #[tokio::test]
 async fn an_entry_edited_behind_the_triggers_back_is_found_by_the_chain() {
     let app = TestApp::spawn().await;
     let t = app.provision("Tienda").await;
-    let owner = app.token(t.tenant_id.0, OWNER_PIN).await;
+    let owner = app.hq(&t).await;
     for name in ["Norte", "Sur", "Oriente"] {
         assert_eq!(
             app.post("/v1/branches", &owner, json!({ "name": name })).await.status(),

@@ -1,13 +1,13 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{OWNER_PIN, TestApp, expect_error};
+use crate::helpers::{TestApp, expect_error};
 
 #[tokio::test]
 async fn malformed_missing_mistyped_and_oversized_bodies_get_4xx_with_a_code() {
     let app = TestApp::spawn_with(|s| nexus_central::Settings { max_body_bytes: 4096, ..s }).await;
     let t = app.provision("Tienda").await;
-    let owner = app.token(t.tenant_id.0, OWNER_PIN).await;
+    let owner = app.hq(&t).await;
     let raw = |body: &'static str, content_type: Option<&'static str>| {
         let mut req = app.client.post(app.url("/v1/employees")).bearer_auth(&owner).body(body);
         if let Some(ct) = content_type {
@@ -28,30 +28,26 @@ async fn malformed_missing_mistyped_and_oversized_bodies_get_4xx_with_a_code() {
     )
     .await;
     let missing = expect_error(
-        app.post("/v1/employees", &owner, json!({ "name": "x", "role": "cashier" })).await,
+        app.post("/v1/employees", &owner, json!({ "name": "x" })).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_body",
     )
     .await;
-    assert!(missing["message"].as_str().unwrap().contains("pin"), "{missing}");
+    assert!(missing["message"].as_str().unwrap().contains("role"), "{missing}");
     expect_error(
-        app.post("/v1/employees", &owner, json!({ "name": 5, "role": "cashier", "pin": "1212" })).await,
+        app.post("/v1/employees", &owner, json!({ "name": 5, "role": "cashier" })).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_body",
     )
     .await;
     expect_error(
-        app.post(
-            "/v1/employees",
-            &owner,
-            json!({ "name": "x", "role": "cashier", "pin": "1212", "max_discount_bp": -1 }),
-        )
-        .await,
+        app.post("/v1/employees", &owner, json!({ "name": "x", "role": "cashier", "max_discount_bp": -1 }))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_body",
     )
     .await;
-    let huge = json!({ "name": "x".repeat(10_000), "role": "cashier", "pin": "1212" });
+    let huge = json!({ "name": "x".repeat(10_000), "role": "cashier" });
     expect_error(
         app.post("/v1/employees", &owner, huge).await,
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -59,13 +55,7 @@ async fn malformed_missing_mistyped_and_oversized_bodies_get_4xx_with_a_code() {
     )
     .await;
     expect_error(
-        app.request(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(json!({ "tenant_id": "not-a-uuid", "pin": "1", "device_id": "d" })),
-        )
-        .await,
+        app.request(Method::POST, "/v1/hq/login", None, Some(json!({ "email": 5, "password": "x" }))).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_body",
     )
@@ -76,7 +66,7 @@ async fn malformed_missing_mistyped_and_oversized_bodies_get_4xx_with_a_code() {
 async fn bad_paths_routes_methods_queries_and_tokens_get_4xx_with_a_code() {
     let app = TestApp::spawn().await;
     let t = app.provision("Tienda").await;
-    let owner = app.token(t.tenant_id.0, OWNER_PIN).await;
+    let owner = app.hq(&t).await;
     expect_error(app.get("/v1/employees/not-a-uuid", &owner).await, StatusCode::BAD_REQUEST, "invalid_path")
         .await;
     expect_error(

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{OWNER_PIN, TestApp, expect_error};
+use crate::helpers::{TestApp, expect_error};
 
 async fn code(app: &TestApp, token: &str, branch: Uuid) -> String {
     let res = app.post("/v1/devices/enrollment-codes", token, json!({ "branch_id": branch })).await;
@@ -24,14 +24,13 @@ async fn enroll(app: &TestApp, code: &str) -> reqwest::Response {
 }
 
 #[tokio::test]
-async fn an_enrollment_code_needs_config_edit_and_works_once() {
+async fn an_enrollment_code_needs_config_edit_at_headquarters_and_works_once() {
     let app = TestApp::spawn().await;
     let t = app.provision("Refacciones Norte").await;
-    let owner = app.token(t.tenant_id.0, OWNER_PIN).await;
-    app.employee(&owner, "Cajera", "cashier", "1111").await;
-    let cashier = app.token(t.tenant_id.0, "1111").await;
+    let owner = app.hq(&t).await;
+    let accountant = app.hq_as(&t, "accountant").await;
     expect_error(
-        app.post("/v1/devices/enrollment-codes", &cashier, json!({ "branch_id": t.branch_id })).await,
+        app.post("/v1/devices/enrollment-codes", &accountant, json!({ "branch_id": t.branch_id })).await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
@@ -67,13 +66,13 @@ async fn sync_takes_only_a_live_device_credential_and_sees_only_its_tenant() {
     let app = TestApp::spawn().await;
     let a = app.provision("Tienda A").await;
     let b = app.provision("Tienda B").await;
-    let owner_a = app.token(a.tenant_id.0, OWNER_PIN).await;
+    let owner_a = app.hq(&a).await;
     let enrolled: Value =
         enroll(&app, &code(&app, &owner_a, a.branch_id.0).await).await.json().await.unwrap();
     let credential = enrolled["credential"].as_str().unwrap().to_owned();
     let device: Uuid = serde_json::from_value(enrolled["device_id"].clone()).unwrap();
 
-    // An employee's token, no token, or a forged credential: refused.
+    // An HQ session, no token, or a forged credential: refused.
     expect_error(
         app.get("/v1/sync/pull", &owner_a).await,
         StatusCode::UNAUTHORIZED,
@@ -89,9 +88,11 @@ async fn sync_takes_only_a_live_device_credential_and_sees_only_its_tenant() {
     .await;
     let res = app.request(Method::GET, "/v1/sync/pull", None, None).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    // And a device credential is no employee token.
-    let res = app.get("/v1/employees", &credential).await;
+    // And a device credential is no employee token, let alone headquarters.
+    let res = app.get("/v1/auth/me", &credential).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    expect_error(app.get("/v1/employees", &credential).await, StatusCode::FORBIDDEN, "hq_login_required")
+        .await;
 
     // The feed holds tenant A's rows and none of B's.
     let page: Value = app.get("/v1/sync/pull?after=0&limit=2000", &credential).await.json().await.unwrap();
@@ -125,7 +126,7 @@ async fn sync_takes_only_a_live_device_credential_and_sees_only_its_tenant() {
     )
     .await;
     // Another tenant's owner cannot see or revoke it.
-    let owner_b = app.token(b.tenant_id.0, OWNER_PIN).await;
+    let owner_b = app.hq(&b).await;
     let listed: Value = app.get("/v1/devices", &owner_b).await.json().await.unwrap();
     assert!(listed.as_array().unwrap().is_empty());
     let res = app.post(&format!("/v1/devices/{device}/revoke"), &owner_b, json!({})).await;

@@ -2,12 +2,14 @@
 //!
 //! Every test gets its own master database, template and tenant databases,
 //! all named `nxt_<random>_…`, and drops them when it ends (even on panic).
+//! Tests act the way people do: headquarters logs in with the owner's email
+//! and password, a counter logs in with a PIN through an enrolled device.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nexus_central::provision::Provisioned;
 use nexus_central::{Central, Settings, http};
+use nexus_domain::{BranchId, EmployeeId, TenantId};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -15,7 +17,22 @@ use uuid::Uuid;
 
 pub use nexus_central::testing::{ADMIN_TOKEN, Scratch, admin_sql};
 
-pub const OWNER_PIN: &str = "9999";
+/// The owner's HQ password every provisioned test tenant gets.
+pub const OWNER_PASSWORD: &str = "contraseña-del-dueño-2026";
+
+/// A tenant as provisioning answered it, with what it showed once.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub tenant_id: TenantId,
+    pub slug: String,
+    pub db_name: String,
+    pub cluster: String,
+    pub branch_id: BranchId,
+    pub owner_id: EmployeeId,
+    pub owner_email: String,
+    /// The owner's counter PIN, made by provisioning.
+    pub owner_pin: String,
+}
 
 /// A running central service.
 pub struct TestApp {
@@ -115,59 +132,115 @@ impl TestApp {
         self.request(Method::PATCH, path, Some(token), Some(body)).await
     }
 
-    /// Provisions a tenant through the API.
-    pub async fn provision(&self, name: &str) -> Provisioned {
+    /// Provisions a tenant through the API; its owner's email is made from
+    /// the name, their password is [`OWNER_PASSWORD`].
+    pub async fn provision(&self, name: &str) -> Tenant {
+        let email = format!("{}@dueno.example.mx", Uuid::new_v4().simple());
         let res = self
             .request(
                 Method::POST,
                 "/v1/tenants",
                 Some(ADMIN_TOKEN),
-                Some(json!({ "name": name, "owner_name": "Dueña", "owner_pin": OWNER_PIN })),
+                Some(json!({ "name": name, "owner_name": "Dueña", "owner_email": email,
+                             "owner_password": OWNER_PASSWORD })),
             )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
         let body: Value = res.json().await.unwrap();
-        Provisioned {
+        Tenant {
             tenant_id: serde_json::from_value(body["tenant_id"].clone()).unwrap(),
             slug: body["slug"].as_str().unwrap().to_owned(),
             db_name: body["db_name"].as_str().unwrap().to_owned(),
             cluster: body["cluster"].as_str().unwrap().to_owned(),
             branch_id: serde_json::from_value(body["branch_id"].clone()).unwrap(),
             owner_id: serde_json::from_value(body["owner_id"].clone()).unwrap(),
-            schema_version: body["schema_version"].as_i64().unwrap() as i32,
+            owner_email: body["owner_email"].as_str().unwrap().to_owned(),
+            owner_pin: body["owner_pin"].as_str().unwrap().to_owned(),
         }
     }
 
-    pub async fn login(&self, tenant: Uuid, pin: &str, device: &str) -> Response {
+    pub async fn hq_login(&self, email: &str, password: &str) -> Response {
         self.request(
             Method::POST,
-            "/v1/auth/login",
+            "/v1/hq/login",
             None,
-            Some(json!({ "tenant_id": tenant, "pin": pin, "device_id": device })),
+            Some(json!({ "email": email, "password": password })),
         )
         .await
     }
 
-    /// A token for `pin`, which must be right.
-    pub async fn token(&self, tenant: Uuid, pin: &str) -> String {
-        let res = self.login(tenant, pin, "test-device").await;
+    /// An HQ session of the tenant's owner.
+    pub async fn hq(&self, t: &Tenant) -> String {
+        let res = self.hq_login(&t.owner_email, OWNER_PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    }
+
+    /// An HQ session of a new account of the tenant with `role` (added the
+    /// way `pos-central hq add` does).
+    pub async fn hq_as(&self, t: &Tenant, role: &str) -> String {
+        let email = format!("{role}-{}@example.mx", Uuid::new_v4().simple());
+        let added = nexus_central::hq::add(
+            &self.central,
+            &nexus_central::hq::NewHqAccount {
+                tenant_id: t.tenant_id,
+                email: &email,
+                name: role,
+                role: nexus_central::hq::HqRole::parse(role).unwrap(),
+                employee_id: None,
+                password: None,
+            },
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        let res = self.hq_login(&email, added.generated_password.unwrap().expose()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Enrolls a device in the tenant's main branch; returns its credential.
+    pub async fn device(&self, t: &Tenant, hq: &str) -> String {
+        let res = self.post("/v1/devices/enrollment-codes", hq, json!({ "branch_id": t.branch_id })).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        let code = res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
+        let res = self
+            .request(
+                Method::POST,
+                "/v1/devices/enroll",
+                None,
+                Some(json!({ "code": code, "device_name": "Caja de prueba" })),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        res.json::<Value>().await.unwrap()["credential"].as_str().unwrap().to_owned()
+    }
+
+    /// A counter PIN login through a device.
+    pub async fn login(&self, device: &str, pin: &str) -> Response {
+        self.post("/v1/auth/login", device, json!({ "pin": pin })).await
+    }
+
+    /// A counter token for `pin`, which must be right.
+    pub async fn token(&self, device: &str, pin: &str) -> String {
+        let res = self.login(device, pin).await;
         assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
         let body: Value = res.json().await.unwrap();
         body["token"].as_str().unwrap().to_owned()
     }
 
-    /// Creates an employee with the owner's token; returns its id.
-    pub async fn employee(&self, owner_token: &str, name: &str, role: &str, pin: &str) -> Uuid {
-        let res =
-            self.post("/v1/employees", owner_token, json!({ "name": name, "role": role, "pin": pin })).await;
+    /// Creates an employee from headquarters; returns its id and the PIN
+    /// made for it.
+    pub async fn employee(&self, hq: &str, name: &str, role: &str) -> (Uuid, String) {
+        let res = self.post("/v1/employees", hq, json!({ "name": name, "role": role })).await;
         assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
         let body: Value = res.json().await.unwrap();
-        body["id"].as_str().unwrap().parse().unwrap()
+        (body["employee"]["id"].as_str().unwrap().parse().unwrap(), body["pin"].as_str().unwrap().to_owned())
     }
 
     /// A connection to a tenant's database.
-    pub async fn tenant_db(&self, p: &Provisioned) -> sqlx::PgConnection {
-        self.central.dbs.connect_database(&p.cluster, &p.db_name).await.unwrap()
+    pub async fn tenant_db(&self, t: &Tenant) -> sqlx::PgConnection {
+        self.central.dbs.connect_database(&t.cluster, &t.db_name).await.unwrap()
     }
 }
 
@@ -180,6 +253,11 @@ impl Drop for TestApp {
             server.abort();
         }
     }
+}
+
+/// The id of the device a credential (`nxd.<id>.<secret>`) belongs to.
+pub fn device_id(credential: &str) -> Uuid {
+    credential.split('.').nth(1).and_then(|id| id.parse().ok()).expect("a device credential")
 }
 
 /// Asserts the status and the error code of a response; returns its body.

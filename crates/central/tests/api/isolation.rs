@@ -1,18 +1,17 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{OWNER_PIN, TestApp, expect_error};
+use crate::helpers::{TestApp, expect_error};
 
 #[tokio::test]
 async fn a_token_of_one_tenant_never_reads_or_writes_the_other() {
     let app = TestApp::spawn().await;
     let a = app.provision("Tienda A").await;
     let b = app.provision("Tienda B").await;
-    let owner_a = app.token(a.tenant_id.0, OWNER_PIN).await;
-    let owner_b = app.token(b.tenant_id.0, OWNER_PIN).await;
-    let b_cashier = app.employee(&owner_b, "Cajera B", "cashier", "1111").await;
-    // The same PIN may exist in two tenants: each is unique within its own.
-    let a_cashier = app.employee(&owner_a, "Cajera A", "cashier", "1111").await;
+    let owner_a = app.hq(&a).await;
+    let owner_b = app.hq(&b).await;
+    let (b_cashier, _) = app.employee(&owner_b, "Cajera B", "cashier").await;
+    let (a_cashier, a_pin) = app.employee(&owner_a, "Cajera A", "cashier").await;
 
     let list: Value = app.get("/v1/employees", &owner_a).await.json().await.unwrap();
     let ids: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
@@ -49,8 +48,22 @@ async fn a_token_of_one_tenant_never_reads_or_writes_the_other() {
     assert_eq!((b_view["name"].as_str(), b_view["is_active"].as_bool()), (Some("Cajera B"), Some(true)));
     let b_branches: Value = app.get("/v1/branches", &owner_b).await.json().await.unwrap();
     assert_eq!(b_branches.as_array().unwrap().len(), 1);
-    // Each PIN logs into its own tenant only.
-    let ta = app.token(a.tenant_id.0, "1111").await;
+    // A PIN logs into the tenant of the device it is typed at only.
+    let device_a = app.device(&a, &owner_a).await;
+    let ta = app.token(&device_a, &a_pin).await;
     let claims = app.central.tokens.verify(&ta).unwrap();
     assert_eq!(claims.employee_id.unwrap().0, a_cashier);
+    let device_b = app.device(&b, &owner_b).await;
+    let res = app.login(&device_b, &a_pin).await;
+    if res.status() == StatusCode::OK {
+        // B happens to have a cashier with the same PIN: it is B's.
+        let claims =
+            app.central.tokens.verify(res.json::<Value>().await.unwrap()["token"].as_str().unwrap()).unwrap();
+        assert_eq!(claims.tenant_id, b.tenant_id);
+    } else {
+        expect_error(res, StatusCode::UNAUTHORIZED, "wrong_pin").await;
+    }
+    // Devices and sessions of one tenant are no way into the other either.
+    let counter_a = app.token(&device_a, &a.owner_pin).await;
+    expect_error(app.get(&path, &counter_a).await, StatusCode::FORBIDDEN, "hq_login_required").await;
 }

@@ -35,6 +35,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("/v1/auth/login", "post"),
         ("/v1/auth/me", "get"),
         ("/v1/auth/logout", "post"),
+        ("/v1/hq/login", "post"),
+        ("/v1/hq/me", "get"),
+        ("/v1/hq/logout", "post"),
         ("/v1/tenants", "post"),
         ("/v1/tenants", "get"),
         ("/v1/branches", "get"),
@@ -60,5 +63,6 @@ async fn the_openapi_document_describes_every_endpoint() {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
     }
     assert!(doc["components"]["schemas"].get("LoginRequest").is_some());
+    assert!(doc["components"]["schemas"].get("HqLoginRequest").is_some());
     assert!(doc["components"]["securitySchemes"].get("bearer").is_some());
 }

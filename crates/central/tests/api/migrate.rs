@@ -1,9 +1,10 @@
 use std::borrow::Cow;
 
 use nexus_central::migrate::{self, Migration, Plan};
+use secrecy::ExposeSecret;
 use sqlx::Connection;
 
-use crate::helpers::{OWNER_PIN, TestApp};
+use crate::helpers::TestApp;
 
 fn plan(app: &TestApp, extra: Option<&'static str>) -> Plan {
     let mut plan = app.central.migration_plan(false);
@@ -125,7 +126,7 @@ async fn a_failing_tenant_is_reported_while_the_others_are_migrated() {
         .await
         .unwrap();
     assert!(versions.contains(&(a.tenant_id.0, current)) && versions.contains(&(b.tenant_id.0, NEXT)));
-    app.token(a.tenant_id.0, OWNER_PIN).await;
+    app.hq(&a).await;
 }
 
 #[tokio::test]
@@ -139,8 +140,8 @@ async fn the_command_line_migrates_and_exits_non_zero_when_a_tenant_fails() {
             .env("NEXUS_MASTER_DATABASE_URL", &s.master_database_url)
             .env("NEXUS_TEMPLATE_DATABASE", &s.template_database)
             .env("NEXUS_TENANT_DATABASE_PREFIX", &s.tenant_database_prefix)
-            .env("NEXUS_JWT_SECRET", s.jwt_secret.expose())
-            .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose())
+            .env("NEXUS_JWT_SECRET", s.jwt_secret.expose_secret())
+            .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose_secret())
             .output()
             .unwrap()
     };

@@ -2,7 +2,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::helpers::{ADMIN_TOKEN, OWNER_PIN, TestApp, admin_sql, expect_error};
+use secrecy::ExposeSecret;
+
+use crate::helpers::{ADMIN_TOKEN, OWNER_PASSWORD, TestApp, admin_sql, expect_error};
 
 #[tokio::test]
 async fn provisioning_makes_a_database_named_from_the_uuid_with_branch_owner_and_accounts() {
@@ -35,7 +37,7 @@ async fn provisioning_makes_a_database_named_from_the_uuid_with_branch_owner_and
     assert_eq!((role.as_str(), perms), ("owner", nexus_domain::Permission::ALL.len() as i64));
     let pin_hash: String =
         sqlx::query_scalar("SELECT pin_hash FROM employees").fetch_one(&mut db).await.unwrap();
-    assert!(pin_hash.starts_with("$2b$10$") && !pin_hash.contains(OWNER_PIN));
+    assert!(pin_hash.starts_with("$2b$10$") && !pin_hash.contains(&t.owner_pin));
     let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&mut db).await.unwrap();
     assert_eq!(accounts, 21);
     let parent_of_caja: String = sqlx::query_scalar(
@@ -46,9 +48,78 @@ async fn provisioning_makes_a_database_named_from_the_uuid_with_branch_owner_and
     .unwrap();
     assert_eq!(parent_of_caja, "100");
 
-    let token = app.token(t.tenant_id.0, OWNER_PIN).await;
+    // The owner has a 6-digit counter PIN and a headquarters account.
+    assert!(t.owner_pin.len() == 6 && t.owner_pin.bytes().all(|b| b.is_ascii_digit()), "{}", t.owner_pin);
+    let hq = app.hq(&t).await;
+    let me: Value = app.get("/v1/hq/me", &hq).await.json().await.unwrap();
+    assert_eq!((me["role"].as_str(), me["name"].as_str()), (Some("owner"), Some("Dueña")));
+    let device = app.device(&t, &hq).await;
+    let token = app.token(&device, &t.owner_pin).await;
     let me: Value = app.get("/v1/auth/me", &token).await.json().await.unwrap();
     assert_eq!(me["employee"]["role"], "owner");
+}
+
+#[tokio::test]
+async fn the_owner_s_password_is_made_and_shown_once_when_none_is_given() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .request(
+            Method::POST,
+            "/v1/tenants",
+            Some(ADMIN_TOKEN),
+            Some(json!({ "name": "Tienda", "owner_name": "Ana", "owner_email": "Ana@Tienda.MX" })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let made: Value = res.json().await.unwrap();
+    assert_eq!(made["owner_email"], "ana@tienda.mx");
+    let password = made["owner_password"].as_str().unwrap();
+    assert!(password.chars().count() >= 12, "{password}");
+    assert_eq!(app.hq_login("ana@tienda.mx", password).await.status(), StatusCode::OK);
+    // Nowhere else: not in the tenant list, not in the databases.
+    let list = app.request(Method::GET, "/v1/tenants", Some(ADMIN_TOKEN), None).await.text().await.unwrap();
+    let pin = made["owner_pin"].as_str().unwrap();
+    assert!(!list.contains(password) && !list.contains(&format!("\"{pin}\"")));
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM hq_accounts")
+        .fetch_one(&app.central.dbs.master)
+        .await
+        .unwrap();
+    assert!(!hash.contains(password));
+    // A chosen password is not echoed back.
+    let res = app
+        .request(
+            Method::POST,
+            "/v1/tenants",
+            Some(ADMIN_TOKEN),
+            Some(json!({ "name": "Otra", "owner_name": "Eva", "owner_email": "eva@otra.mx",
+                         "owner_password": OWNER_PASSWORD })),
+        )
+        .await;
+    let made: Value = res.json().await.unwrap();
+    assert!(made.get("owner_password").is_none(), "{made}");
+    assert!(!made.to_string().contains(OWNER_PASSWORD));
+}
+
+#[tokio::test]
+async fn an_email_that_already_has_an_account_provisions_nothing() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Primera").await;
+    let before = app.scratch.databases().await;
+    let res = app
+        .request(
+            Method::POST,
+            "/v1/tenants",
+            Some(ADMIN_TOKEN),
+            Some(
+                json!({ "name": "Segunda", "owner_name": "Y", "owner_email": t.owner_email.to_uppercase() }),
+            ),
+        )
+        .await;
+    expect_error(res, StatusCode::CONFLICT, "hq_email_taken").await;
+    assert_eq!(app.scratch.databases().await, before);
+    let tenants: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tenants").fetch_one(&app.central.dbs.master).await.unwrap();
+    assert_eq!(tenants, 1);
 }
 
 #[tokio::test]
@@ -92,7 +163,7 @@ async fn a_provisioning_that_fails_half_way_leaves_no_database_or_row() {
             Method::POST,
             "/v1/tenants",
             Some(ADMIN_TOKEN),
-            Some(json!({ "name": "Segunda", "owner_name": "X", "owner_pin": "1234" })),
+            Some(json!({ "name": "Segunda", "owner_name": "X", "owner_email": "x@segunda.mx" })),
         )
         .await;
     expect_error(res, StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
@@ -130,7 +201,7 @@ async fn the_remains_of_an_interrupted_provisioning_are_removed_by_the_next_one(
 #[tokio::test]
 async fn provisioning_needs_the_platform_admin_token() {
     let app = TestApp::spawn().await;
-    let body = json!({ "name": "X", "owner_name": "Y", "owner_pin": "1234" });
+    let body = json!({ "name": "X", "owner_name": "Y", "owner_email": "y@x.mx" });
     expect_error(
         app.request(Method::POST, "/v1/tenants", None, Some(body.clone())).await,
         StatusCode::UNAUTHORIZED,
@@ -145,7 +216,7 @@ async fn provisioning_needs_the_platform_admin_token() {
     .await;
     // An employee token is not the platform administrator either.
     let t = app.provision("Tienda").await;
-    let owner = app.token(t.tenant_id.0, OWNER_PIN).await;
+    let owner = app.hq(&t).await;
     expect_error(
         app.post("/v1/tenants", &owner, body.clone()).await,
         StatusCode::UNAUTHORIZED,
@@ -165,11 +236,21 @@ async fn provisioning_needs_the_platform_admin_token() {
 #[tokio::test]
 async fn bad_tenant_input_is_refused_before_anything_is_written() {
     let app = TestApp::spawn().await;
+    let ok = |extra: Value| {
+        let mut body = json!({ "name": "X", "owner_name": "Y", "owner_email": "y@x.mx" });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
     for (body, code) in [
-        (json!({ "name": " ", "owner_name": "Y", "owner_pin": "1234" }), "field_required"),
-        (json!({ "name": "X", "owner_name": "Y", "owner_pin": "12" }), "invalid_pin"),
-        (json!({ "name": "X", "owner_name": "Y", "owner_pin": "1234", "rfc": "NOPE" }), "field_invalid"),
-        (json!({ "name": "X".repeat(201), "owner_name": "Y", "owner_pin": "1234" }), "field_too_long"),
+        (ok(json!({ "name": " " })), "field_required"),
+        (ok(json!({ "rfc": "NOPE" })), "field_invalid"),
+        (ok(json!({ "name": "X".repeat(201) })), "field_too_long"),
+        (ok(json!({ "owner_email": "" })), "field_required"),
+        (ok(json!({ "owner_email": "sin-arroba" })), "field_invalid"),
+        (ok(json!({ "owner_password": "corta" })), "field_invalid"),
+        (ok(json!({ "owner_password": "x".repeat(73) })), "field_invalid"),
+        // Nobody chooses the owner's PIN.
+        (ok(json!({ "owner_pin": "1234" })), "invalid_body"),
     ] {
         let res = app.request(Method::POST, "/v1/tenants", Some(ADMIN_TOKEN), Some(body)).await;
         expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
@@ -190,26 +271,56 @@ async fn the_command_line_creates_and_lists_tenants() {
             .env("NEXUS_MASTER_DATABASE_URL", &s.master_database_url)
             .env("NEXUS_TEMPLATE_DATABASE", &s.template_database)
             .env("NEXUS_TENANT_DATABASE_PREFIX", &s.tenant_database_prefix)
-            .env("NEXUS_JWT_SECRET", s.jwt_secret.expose())
-            .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose())
-            .env("NEXUS_OWNER_PIN", "4321")
+            .env("NEXUS_JWT_SECRET", s.jwt_secret.expose_secret())
+            .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose_secret())
+            .env("NEXUS_OWNER_PASSWORD", OWNER_PASSWORD)
+            .env("NEXUS_DEMO_HQ_PASSWORD", nexus_central::testing::DEMO_HQ_PASSWORD)
             .output()
             .unwrap()
     };
-    let out = run(&["tenant", "create", "--name", "Refac CLI", "--owner-name", "Ana"]);
+    let out = run(&[
+        "tenant",
+        "create",
+        "--name",
+        "Refac CLI",
+        "--owner-name",
+        "Ana",
+        "--owner-email",
+        "ana@refac.mx",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let made: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let tenant: uuid::Uuid = made["tenant_id"].as_str().unwrap().parse().unwrap();
+    assert!(made["owner_pin"].as_str().is_some_and(|p| p.len() == 6), "{made}");
+    assert!(made.get("owner_password").is_none(), "the password came from the environment");
     let out = run(&["tenant", "list", "--json"]);
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list[0]["slug"], "refac-cli");
-    // The owner made by the command line logs in over HTTP with the PIN.
-    app.token(tenant, "4321").await;
+    // The owner made by the command line logs in at headquarters.
+    assert_eq!(app.hq_login("ana@refac.mx", OWNER_PASSWORD).await.status(), reqwest::StatusCode::OK);
+    // The demo tenant's HQ owner logs in with the configured password, and a
+    // second run changes nothing.
+    for _ in 0..2 {
+        let out = run(&["demo"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let res =
+        app.hq_login(nexus_central::demo::HQ_OWNER_EMAIL, nexus_central::testing::DEMO_HQ_PASSWORD).await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let without = std::process::Command::new(env!("CARGO_BIN_EXE_pos-central"))
+        .args(["demo"])
+        .env("NEXUS_MASTER_DATABASE_URL", &s.master_database_url)
+        .env("NEXUS_JWT_SECRET", s.jwt_secret.expose_secret())
+        .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose_secret())
+        .env_remove("NEXUS_DEMO_HQ_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("NEXUS_DEMO_HQ_PASSWORD"));
 
     let weak = std::process::Command::new(env!("CARGO_BIN_EXE_pos-central"))
         .args(["tenant", "list"])
         .env("NEXUS_JWT_SECRET", "short")
-        .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose())
+        .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose_secret())
         .output()
         .unwrap();
     assert!(!weak.status.success());
