@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, TestApp, Tenant};
+use crate::helpers::{ADMIN_TOKEN, Tenant, TestApp};
 
 async fn document(app: &TestApp) -> Value {
     app.request(Method::GET, "/v1/openapi.json", None, None).await.json().await.unwrap()
@@ -65,7 +65,8 @@ async fn every_enum_in_the_document_is_spelled_as_the_wire_spells_it() {
     let mut found = Vec::new();
     enums("#", &doc, &mut found);
     for (at, values) in found {
-        let values: BTreeSet<String> = values.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect();
+        let values: BTreeSet<String> =
+            values.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect();
         assert!(
             known.values().any(|wire| *wire == values),
             "{at} documents an enum the test does not know; add its serde names here: {values:?}"
@@ -163,7 +164,8 @@ async fn every_status_a_route_answers_a_bad_request_with_is_documented() {
     let mut seen = 0;
     for (template, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
-            let documented: BTreeSet<&str> = op["responses"].as_object().unwrap().keys().map(String::as_str).collect();
+            let documented: BTreeSet<&str> =
+                op["responses"].as_object().unwrap().keys().map(String::as_str).collect();
             let method: Method = method.to_uppercase().parse().unwrap();
             let schema = resolve(&doc, &op["requestBody"]["content"]["application/json"]["schema"]);
             let bodies = if op.get("requestBody").is_some() {
@@ -187,7 +189,8 @@ async fn every_status_a_route_answers_a_bad_request_with_is_documented() {
                             if path.ends_with("/logout") && who != "garbage" && who != "none" {
                                 continue;
                             }
-                            let mut req = app.client.request(method.clone(), app.url(&format!("{path}{query}")));
+                            let mut req =
+                                app.client.request(method.clone(), app.url(&format!("{path}{query}")));
                             if let Some(token) = token {
                                 req = req.bearer_auth(token);
                             }
@@ -198,7 +201,8 @@ async fn every_status_a_route_answers_a_bad_request_with_is_documented() {
                             let status = res.status();
                             seen += 1;
                             if !documented.contains(status.as_str()) {
-                                undocumented.push(format!("{method} {path}{query} as {who} with {what}: {status}"));
+                                undocumented
+                                    .push(format!("{method} {path}{query} as {who} with {what}: {status}"));
                             }
                             if status.is_client_error() || status.is_server_error() {
                                 let body: Value = res.json().await.unwrap_or(Value::Null);
@@ -231,7 +235,12 @@ async fn the_limits_the_api_enforces_are_in_the_document_and_hold_at_their_edges
             Some(ctx.hq.as_str()),
             json!({ "name": "Principal" }),
         ),
-        (Method::POST, "/v1/employees".into(), Some(ctx.hq.as_str()), json!({ "name": "Caja", "role": "cashier" })),
+        (
+            Method::POST,
+            "/v1/employees".into(),
+            Some(ctx.hq.as_str()),
+            json!({ "name": "Caja", "role": "cashier" }),
+        ),
         (
             Method::PATCH,
             format!("/v1/employees/{}", ctx.tenant.owner_id),
@@ -253,17 +262,22 @@ async fn the_limits_the_api_enforces_are_in_the_document_and_hold_at_their_edges
     ];
     let mut checked = 0;
     for (method, path, token, base) in routes {
-        let template = path.split('/').map(|s| if s.parse::<uuid::Uuid>().is_ok() { "{id}" } else { s }).collect::<Vec<_>>().join("/");
+        let template = path
+            .split('/')
+            .map(|s| if s.parse::<uuid::Uuid>().is_ok() { "{id}" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
         let op = &doc["paths"][&template][method.as_str().to_lowercase()];
         let schema = resolve(&doc, &op["requestBody"]["content"]["application/json"]["schema"]);
-        let props = schema["properties"].as_object().unwrap_or_else(|| panic!("{method} {template}: no properties"));
+        let props =
+            schema["properties"].as_object().unwrap_or_else(|| panic!("{method} {template}: no properties"));
         for (field, prop) in props {
             let prop = resolve(&doc, prop);
             let mut cases: Vec<(Value, bool)> = Vec::new();
             if let Some(max) = prop["maxLength"].as_u64() {
                 let max = max as usize;
                 let fits = match field.as_str() {
-                    "owner_email" => format!("{}@otra.mx", "e".repeat(max - 8)),
+                    f if f.contains("email") => format!("{}@otra.mx", "e".repeat(max - 8)),
                     "phone" => "5".repeat(max),
                     _ => "x".repeat(max),
                 };
@@ -280,6 +294,29 @@ async fn the_limits_the_api_enforces_are_in_the_document_and_hold_at_their_edges
             if let Some(min) = prop["minimum"].as_i64() {
                 cases.push((json!(min), true));
                 cases.push((json!(min - 1), false));
+            }
+            // A limit the API enforces and the document does not state.
+            if prop["type"] == "string"
+                || prop["type"].as_array().is_some_and(|t| t.contains(&json!("string")))
+            {
+                let mut probes = Vec::new();
+                if prop["maxLength"].is_null() {
+                    probes.push((json!("x".repeat(2000)), "field_too_long", "maxLength"));
+                }
+                if !prop["pattern"].as_str().is_some_and(|p| p.contains("u0000")) {
+                    probes.push((json!("a\u{7}b"), "control", "a pattern without control characters"));
+                }
+                for (value, refusal, missing) in probes {
+                    let mut body = base.clone();
+                    body[field.as_str()] = value;
+                    let text =
+                        app.request(method.clone(), &path, token, Some(body)).await.text().await.unwrap();
+                    assert!(
+                        !text.contains(refusal),
+                        "{method} {template}: the API enforces a limit on {field} the document lacks ({missing}): {text}"
+                    );
+                    checked += 1;
+                }
             }
             for (value, valid) in cases {
                 let mut body = base.clone();
