@@ -409,3 +409,30 @@ async fn the_service_refuses_to_start_with_a_missing_or_weak_key() {
     };
     assert!(nexus_central::Central::new(weak).is_err());
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_one_counted_and_audited() {
+    let loopback: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let app = TestApp::spawn_with(|s| nexus_central::Settings { trusted_proxies: vec![loopback], ..s }).await;
+    let t = app.provision("Tienda").await;
+    let device = app.device(&t, &app.hq(&t).await).await;
+    let res = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .bearer_auth(&device)
+        .header("x-forwarded-for", "198.51.100.77, 203.0.113.9")
+        .json(&json!({ "pin": WRONG }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::UNAUTHORIZED, "wrong_pin").await;
+    let ip: Option<String> = sqlx::query_scalar("SELECT ip_address FROM login_attempts")
+        .fetch_one(&app.central.dbs.master)
+        .await
+        .unwrap();
+    // The proxy appended the client's address last; what the client wrote before it is not believed.
+    assert_eq!(ip.as_deref(), Some("203.0.113.9"));
+    let mut db = app.tenant_db(&t).await;
+    let rows = crate::helpers::audit_rows(&mut db, "LOGIN_FAILED").await;
+    assert_eq!(rows[0].ip_address.as_deref(), Some("203.0.113.9"));
+}
