@@ -163,3 +163,25 @@ pub fn assert_code<T: std::fmt::Debug>(result: Result<T, Error>, code: &str) -> 
         }
     }
 }
+
+/// Runs the real `pos-terminal` binary on `dir`, as the employee with `pin`.
+pub fn pos_terminal(dir: &Path, pin: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pos-terminal"));
+    command.args(args).env("NEXUS_TERMINAL_DIR", dir).env("NEXUS_KEYRING_SERVICE", KEYRING_SERVICE);
+    command.env_remove("NEXUS_PIN");
+    if let Some(pin) = pin {
+        command.env("NEXUS_PIN", pin);
+    }
+    command.output().unwrap()
+}
+
+/// The `{code, message}` a failed `--json` command printed on stderr, which
+/// must be one JSON object and nothing else.
+#[track_caller]
+pub fn json_error(out: &std::process::Output) -> (String, String) {
+    assert!(!out.status.success(), "expected a failure: {}", String::from_utf8_lossy(&out.stdout));
+    let body: serde_json::Value = serde_json::from_slice(&out.stderr)
+        .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let text = |key: &str| body[key].as_str().unwrap_or_else(|| panic!("no {key} in {body}")).to_owned();
+    (text("code"), text("message"))
+}

@@ -4,6 +4,7 @@ mod access;
 mod audit;
 mod bad_input;
 mod cash_sessions;
+mod cli;
 mod crash;
 mod employees;
 mod helpers;

@@ -131,7 +131,10 @@ fn default_dir() -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -145,8 +148,37 @@ fn main() -> ExitCode {
     }
 }
 
+/// A command line clap refuses. With `--json` anywhere on it, a script
+/// reads the refusal as JSON like every other error; help and version are
+/// not errors and print as usual.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os().any(|a| a == "--json");
+    if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let rendered = e.to_string();
+    let message = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ").trim();
+    eprintln!("{}", serde_json::json!({ "code": "invalid_arguments", "message": message }));
+    ExitCode::from(2)
+}
+
+/// Only `setup` and `enroll` make a terminal; any other command on a data
+/// directory without one says so instead of creating an empty database
+/// where a mistyped path points.
+fn ensure_terminal_exists(command: &Command, dir: &std::path::Path) -> Result<(), Error> {
+    if matches!(command, Command::Setup(_) | Command::Enroll(_)) || Terminal::database_path(dir).is_file() {
+        return Ok(());
+    }
+    Err(Error::not_found(
+        "data_dir_missing",
+        format!("No hay una terminal en {}: usa «setup» o «enroll» primero", dir.display()),
+    ))
+}
+
 fn run(cli: &Cli) -> Result<(), Error> {
     let dir = cli.data_dir.clone().unwrap_or_else(default_dir);
+    ensure_terminal_exists(&cli.command, &dir)?;
     let terminal = Arc::new(Terminal::open(
         &dir,
         Options { keyring_service: cli.keyring_service.clone(), ..Options::default() },
