@@ -89,12 +89,15 @@ impl Store {
         Ok(value)
     }
 
-    /// Runs `f` on the reader inside a read transaction (one snapshot).
+    /// Runs `f` on the reader inside a read transaction (one snapshot). The
+    /// transaction is a guard: it ends when `f` returns or panics, so a
+    /// panic inside one read never leaves the reader stuck in a transaction
+    /// that every later read would fail to begin.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = lock(&self.reader);
-        conn.execute_batch("BEGIN")?;
-        let value = f(&conn);
-        conn.execute_batch("COMMIT")?;
+        let mut conn = lock(&self.reader);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let value = f(&tx);
+        tx.commit()?;
         value
     }
 }
@@ -250,6 +253,24 @@ mod tests {
         });
         assert!(result.is_err());
         assert_eq!(store.read(|c| settings_get(c, "a")).unwrap(), None);
+        store.write(|tx| settings_set(tx, "a", "2")).unwrap();
+        assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn a_panic_inside_a_read_leaves_no_transaction_open() {
+        let dir = tempdir();
+        let store = Store::open(&dir.join("t.db"), Durability::Full).unwrap();
+        store.write(|tx| settings_set(tx, "a", "1")).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.read(|c| -> Result<()> {
+                settings_get(c, "a")?;
+                panic!("a bug inside a read");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(lock(&store.reader).is_autocommit(), "the read transaction ended with the panic");
+        assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("1"));
         store.write(|tx| settings_set(tx, "a", "2")).unwrap();
         assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("2"));
     }
