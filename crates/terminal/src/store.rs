@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/terminal/0001_terminal.sql"),
     include_str!("../../../migrations/terminal/0002_sync.sql"),
+    include_str!("../../../migrations/terminal/0003_pin_changes.sql"),
 ];
 
 /// How hard a commit waits for the disk.

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod employees;
 mod helpers;
+mod own_pin;
 mod registers;
 mod sales;
 mod setup;

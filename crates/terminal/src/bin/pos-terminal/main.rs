@@ -7,6 +7,7 @@
 mod assignments;
 mod audit;
 mod cancel;
+mod change_pin;
 mod close;
 mod employees;
 mod enroll;
@@ -59,6 +60,8 @@ enum Command {
     Setup(setup::SetupArgs),
     /// Check a PIN and show who it belongs to.
     Login,
+    /// Change your own PIN (the one given with --pin).
+    ChangePin(change_pin::ChangePinArgs),
     /// The home context: open session and assigned registers.
     Home,
     /// Open a cash session.
@@ -187,6 +190,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::Setup(args) => setup::run(&ctx, args),
         Command::Login => login::run(&ctx),
+        Command::ChangePin(args) => change_pin::run(&ctx, args),
         Command::Home => home::run(&ctx),
         Command::Open(args) => open::run(&ctx, args),
         Command::Sell(args) => sell::run(&ctx, args),
