@@ -3,7 +3,7 @@
 
 use nexus_terminal::Terminal;
 
-use crate::helpers::{JUAN, MARIA, TempDir, TestTerminal, json_error, pos_terminal};
+use crate::helpers::{JUAN, MARIA, TestTerminal, json_error, pos_terminal, tempdir};
 
 const SEED_004_CLOSE: &str = "Cash session not found/OPEN or not owned by user";
 
@@ -88,8 +88,8 @@ fn with_json_every_error_is_json_even_a_mistyped_argument() {
 
 #[test]
 fn a_command_on_a_data_directory_without_a_terminal_says_so_and_creates_nothing() {
-    let base = TempDir::new();
-    let missing = base.0.join("no-such-terminal");
+    let base = tempdir();
+    let missing = base.path().join("no-such-terminal");
     for args in
         [&["--json", "home"][..], &["--json", "status"], &["--json", "verify-audit"], &["--json", "outbox"]]
     {
@@ -99,9 +99,9 @@ fn a_command_on_a_data_directory_without_a_terminal_says_so_and_creates_nothing(
         assert!(!missing.exists(), "{args:?} created {}", missing.display());
     }
     // An existing directory that holds no terminal gets no database either.
-    let (code, _) = json_error(&pos_terminal(&base.0, Some(MARIA), &["--json", "status"]));
+    let (code, _) = json_error(&pos_terminal(base.path(), Some(MARIA), &["--json", "status"]));
     assert_eq!(code, "data_dir_missing");
-    assert!(!Terminal::database_path(&base.0).exists());
+    assert!(!Terminal::database_path(base.path()).exists());
     // Setting up is what makes one.
     let out = pos_terminal(&missing, None, &["--json", "setup", "--demo"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
