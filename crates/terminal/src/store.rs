@@ -214,7 +214,7 @@ mod tests {
             lock(&fresh.writer).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(fresh_version, MIGRATIONS.len() as i64);
         for start in 0..MIGRATIONS.len() {
-            let path = dir.path().join(&format!("from-{start}.db"));
+            let path = dir.path().join(format!("from-{start}.db"));
             let mut old = Connection::open(&path).unwrap();
             migrate(&mut old, &MIGRATIONS[..start]).unwrap();
             drop(old);
