@@ -117,6 +117,45 @@ describe('the close dialog', () => {
     });
     expect(w.emitted('closed')).toHaveLength(1);
   });
+
+  it('does not close when every count field is empty', async () => {
+    const w = (wrapper = mount(CloseDialog, { props: { session: openSession }, attachTo: document.body }));
+    await flushPromises();
+    await w.get('form').trigger('submit');
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    expect(invokeMock).not.toHaveBeenCalledWith('close_session', expect.anything());
+    expect(w.emitted('closed')).toBeUndefined();
+    expect(w.get('[role=alert]').text()).toContain('Captura el conteo');
+    expect(w.get('[data-test=close-counted]').text()).toBe('—');
+  });
+
+  it('closes with a zero count only once it is typed and confirmed', async () => {
+    const w = (wrapper = mount(CloseDialog, { props: { session: openSession }, attachTo: document.body }));
+    await flushPromises();
+    await w.get('[data-test=denom-B1000]').setValue('0');
+    await w.get('form').trigger('submit');
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    expect(invokeMock).not.toHaveBeenCalledWith('close_session', expect.anything());
+    expect(w.get('[data-test=close-zero]').text()).toContain('faltante de $520.50');
+    await w.get('[data-test=close-confirm-zero]').trigger('click');
+    await flushPromises();
+    expect(invokeMock).toHaveBeenCalledWith('close_session', {
+      input: { cash_session_id: openSession.id, counted_amount: null, denominations: { B1000: 0 } },
+    });
+    expect(w.emitted('closed')).toHaveLength(1);
+  });
+
+  it('asks again for a zero count after the count changes', async () => {
+    const w = (wrapper = mount(CloseDialog, { props: { session: openSession }, attachTo: document.body }));
+    await flushPromises();
+    await w.get('[data-test=denom-C1]').setValue('0');
+    await w.get('form').trigger('submit');
+    expect(w.find('[data-test=close-zero]').exists()).toBe(true);
+    await w.get('[data-test=denom-C2]').setValue('0');
+    expect(w.find('[data-test=close-zero]').exists()).toBe(false);
+  });
 });
 
 describe('the movement dialog', () => {
