@@ -100,9 +100,47 @@ export function onSessionLost(listener: SessionLostListener): () => void {
   return () => sessionLostListeners.delete(listener);
 }
 
+/**
+ * Commands that only read. Every other command that succeeds may have
+ * committed an operation for central, so the pending count is looked at
+ * again; a new command counts as committing until it is listed here.
+ */
+const READS: ReadonlySet<CommandName> = new Set<CommandName>([
+  'status',
+  'theme',
+  'ui_ready',
+  'verify_audit',
+  'outbox_status',
+  'sync_now',
+  'current',
+  'home',
+  'session_report',
+  'search_products',
+  'receipt',
+  'layaways',
+  'employees',
+  'registers',
+  'assignments',
+]);
+
+type CommittedListener = (cmd: CommandName) => void;
+const committedListeners = new Set<CommittedListener>();
+
+/**
+ * Called after every command that succeeded and is not a read: the status
+ * bar refreshes its pending count when an action commits, not only on its
+ * timer.
+ */
+export function onCommitted(listener: CommittedListener): () => void {
+  committedListeners.add(listener);
+  return () => committedListeners.delete(listener);
+}
+
 async function call<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
-    return await invoke<T>(cmd, args);
+    const answer = await invoke<T>(cmd, args);
+    if (!READS.has(cmd)) committedListeners.forEach((l) => l(cmd));
+    return answer;
   } catch (rejection) {
     const error = toApiError(rejection);
     if (SESSION_LOST.has(error.code)) sessionLostListeners.forEach((l) => l(error));
