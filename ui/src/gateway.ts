@@ -16,6 +16,7 @@ import type { AuditVerification } from './bindings/AuditVerification';
 import type { CancelSale } from './bindings/CancelSale';
 import type { CloseSession } from './bindings/CloseSession';
 import type { CommandName } from './bindings/commands';
+import type { CreatedEmployee } from './bindings/CreatedEmployee';
 import type { Customer } from './bindings/Customer';
 import type { Employee } from './bindings/Employee';
 import type { EmployeeChanges } from './bindings/EmployeeChanges';
@@ -23,6 +24,7 @@ import type { EmployeeId } from './bindings/EmployeeId';
 import type { Enrollment } from './bindings/Enrollment';
 import type { ErrorBody } from './bindings/ErrorBody';
 import type { HomeContext } from './bindings/HomeContext';
+import type { IssuedPin } from './bindings/IssuedPin';
 import type { Layaway } from './bindings/Layaway';
 import type { LoggedIn } from './bindings/LoggedIn';
 import type { Movement } from './bindings/Movement';
@@ -36,7 +38,6 @@ import type { NewRegister } from './bindings/NewRegister';
 import type { NewSale } from './bindings/NewSale';
 import type { OpenSession } from './bindings/OpenSession';
 import type { OutboxStatus } from './bindings/OutboxStatus';
-import type { PinReset } from './bindings/PinReset';
 import type { Product } from './bindings/Product';
 import type { Receipt } from './bindings/Receipt';
 import type { Register } from './bindings/Register';
@@ -191,11 +192,11 @@ export const layaways = () => call<Layaway[]>('layaways');
 
 // admin
 export const employees = (includeInactive: boolean) => call<Employee[]>('employees', { includeInactive });
-export const createEmployee = (input: NewEmployee) => call<Employee>('create_employee', { input });
+export const createEmployee = (input: NewEmployee) => call<CreatedEmployee>('create_employee', { input });
 export const updateEmployee = (id: EmployeeId, changes: EmployeeChanges) =>
   call<Employee>('update_employee', { id, changes });
 export const deactivateEmployee = (id: EmployeeId) => call<Employee>('deactivate_employee', { id });
-export const resetPin = (id: EmployeeId, input: PinReset) => call<void>('reset_pin', { id, input });
+export const resetPin = (id: EmployeeId) => call<IssuedPin>('reset_pin', { id });
 export const registers = () => call<Register[]>('registers');
 export const createRegister = (input: NewRegister) => call<Register>('create_register', { input });
 export const updateRegister = (id: string, changes: RegisterChanges) =>
