@@ -1,7 +1,9 @@
 # Shared set-up for scripts/run.sh and scripts/test.sh. Sourced, not run.
 #
-# Installs what is missing on a Debian machine (as root, or with sudo) and is
-# safe to repeat: every step checks before it acts.
+# Installs what is missing on a Debian machine and is safe to repeat: every
+# step checks before it acts. Run the scripts as yourself (root or a user
+# with sudo): only package installs and starting PostgreSQL escalate, with
+# sudo when you are not root; a fresh Debian run as root needs no sudo.
 
 set -euo pipefail
 
@@ -10,8 +12,16 @@ export NEXUS_ROOT
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Runs one command as root: directly when we are root, else through sudo.
 as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "this step needs root and sudo is not installed; run the script as root: $*" >&2
+        return 1
+    fi
 }
 
 # Installs the Debian packages given that are not installed yet.

@@ -16,6 +16,7 @@ import type { AuditVerification } from './bindings/AuditVerification';
 import type { CancelSale } from './bindings/CancelSale';
 import type { CloseSession } from './bindings/CloseSession';
 import type { CommandName } from './bindings/commands';
+import type { CreatedEmployee } from './bindings/CreatedEmployee';
 import type { Customer } from './bindings/Customer';
 import type { Employee } from './bindings/Employee';
 import type { EmployeeChanges } from './bindings/EmployeeChanges';
@@ -23,6 +24,7 @@ import type { EmployeeId } from './bindings/EmployeeId';
 import type { Enrollment } from './bindings/Enrollment';
 import type { ErrorBody } from './bindings/ErrorBody';
 import type { HomeContext } from './bindings/HomeContext';
+import type { IssuedPin } from './bindings/IssuedPin';
 import type { Layaway } from './bindings/Layaway';
 import type { LoggedIn } from './bindings/LoggedIn';
 import type { Movement } from './bindings/Movement';
@@ -36,7 +38,6 @@ import type { NewRegister } from './bindings/NewRegister';
 import type { NewSale } from './bindings/NewSale';
 import type { OpenSession } from './bindings/OpenSession';
 import type { OutboxStatus } from './bindings/OutboxStatus';
-import type { PinReset } from './bindings/PinReset';
 import type { Product } from './bindings/Product';
 import type { Receipt } from './bindings/Receipt';
 import type { Register } from './bindings/Register';
@@ -100,9 +101,47 @@ export function onSessionLost(listener: SessionLostListener): () => void {
   return () => sessionLostListeners.delete(listener);
 }
 
+/**
+ * Commands that only read. Every other command that succeeds may have
+ * committed an operation for central, so the pending count is looked at
+ * again; a new command counts as committing until it is listed here.
+ */
+const READS: ReadonlySet<CommandName> = new Set<CommandName>([
+  'status',
+  'theme',
+  'ui_ready',
+  'verify_audit',
+  'outbox_status',
+  'sync_now',
+  'current',
+  'home',
+  'session_report',
+  'search_products',
+  'receipt',
+  'layaways',
+  'employees',
+  'registers',
+  'assignments',
+]);
+
+type CommittedListener = (cmd: CommandName) => void;
+const committedListeners = new Set<CommittedListener>();
+
+/**
+ * Called after every command that succeeded and is not a read: the status
+ * bar refreshes its pending count when an action commits, not only on its
+ * timer.
+ */
+export function onCommitted(listener: CommittedListener): () => void {
+  committedListeners.add(listener);
+  return () => committedListeners.delete(listener);
+}
+
 async function call<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
-    return await invoke<T>(cmd, args);
+    const answer = await invoke<T>(cmd, args);
+    if (!READS.has(cmd)) committedListeners.forEach((l) => l(cmd));
+    return answer;
   } catch (rejection) {
     const error = toApiError(rejection);
     if (SESSION_LOST.has(error.code)) sessionLostListeners.forEach((l) => l(error));
@@ -153,11 +192,11 @@ export const layaways = () => call<Layaway[]>('layaways');
 
 // admin
 export const employees = (includeInactive: boolean) => call<Employee[]>('employees', { includeInactive });
-export const createEmployee = (input: NewEmployee) => call<Employee>('create_employee', { input });
+export const createEmployee = (input: NewEmployee) => call<CreatedEmployee>('create_employee', { input });
 export const updateEmployee = (id: EmployeeId, changes: EmployeeChanges) =>
   call<Employee>('update_employee', { id, changes });
 export const deactivateEmployee = (id: EmployeeId) => call<Employee>('deactivate_employee', { id });
-export const resetPin = (id: EmployeeId, input: PinReset) => call<void>('reset_pin', { id, input });
+export const resetPin = (id: EmployeeId) => call<IssuedPin>('reset_pin', { id });
 export const registers = () => call<Register[]>('registers');
 export const createRegister = (input: NewRegister) => call<Register>('create_register', { input });
 export const updateRegister = (id: string, changes: RegisterChanges) =>

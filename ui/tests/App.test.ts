@@ -77,7 +77,6 @@ describe('starting the app', () => {
     expect(document.activeElement).toBe(w.get('[data-test=pin-pad]').element);
     expect(document.documentElement.style.getPropertyValue('--color-primary')).toBe('#b00020');
     expect(w.get('[data-test=status-sync]').text()).toContain('Sin central');
-    expect(w.get('[data-test=status-pending]').text()).toBe('3 pendientes');
     expect(calls('ui_ready')).toHaveLength(1);
   });
 });
@@ -210,9 +209,32 @@ describe('a terminal of a chain', () => {
     expect(w.get('[data-test=status-sync-now]').text()).toBe('Sincronizando…');
   });
 
-  it('offers no sync button on a store of its own', async () => {
+  it('offers no sync button and nothing pending on a store of its own', async () => {
     const { w } = await start(base);
+    expect(w.get('[data-test=status-sync]').text()).toContain('Sin central');
     expect(w.find('[data-test=status-sync-now]').exists()).toBe(false);
     expect(w.find('[data-test=status-last-sync]').exists()).toBe(false);
+    expect(w.find('[data-test=status-pending]').exists()).toBe(false);
+    expect(w.text()).not.toContain('pendiente');
+  });
+
+  it('refreshes the pending count as soon as an action commits', async () => {
+    let pending = 2;
+    const { w, calls } = await start({
+      ...base,
+      status: () => enrolled({ pending_ops: pending }),
+      current: () => cashier,
+      home: () => homes.single_register,
+      open_session: () => homes.open_session.session,
+    });
+    expect(w.get('[data-test=status-pending]').text()).toBe('2 pendientes');
+    const before = calls('status').length;
+    pending = 11;
+    await w.get('[data-test=opening-amount]').setValue('500');
+    await w.get('[data-test=session-card] form').trigger('submit');
+    await flushPromises();
+    expect(calls('open_session')).toHaveLength(1);
+    expect(calls('status').length).toBeGreaterThan(before);
+    expect(w.get('[data-test=status-pending]').text()).toBe('11 pendientes');
   });
 });

@@ -58,7 +58,17 @@ describe('CashSessionCard', () => {
     await w.get('[data-test=opening-amount]').setValue('mil');
     await w.get('form').trigger('submit');
     expect(w.emitted('open')).toBeUndefined();
-    expect(w.text()).toContain('Escribe el fondo inicial');
+    expect(w.text()).toContain('Fondo inicial: Escribe solo números');
+  });
+
+  it('case 2: a decimal comma is refused, never read as thousands', async () => {
+    const w = await card(homes.single_register);
+    await w.get('[data-test=opening-amount]').setValue('12,50');
+    await w.get('form').trigger('submit');
+    expect(w.emitted('open')).toBeUndefined();
+    expect(w.get('[role=alert]').text()).toBe(
+      'Fondo inicial: Usa punto para los centavos (12.50); la coma solo separa miles (1,250.00)',
+    );
   });
 
   it('case 3: several registers are chosen from a list where those in use are disabled', async () => {

@@ -64,22 +64,49 @@ describe('product search', () => {
     expect(w.emitted('add')).toEqual([[filter]]);
   });
 
-  it('lets ↑/↓ choose among several results and Enter add the marked one', async () => {
+  it('adds the first result, drawn highlighted, on Enter', async () => {
     const w = search();
     const input = w.get('[data-test=product-search]');
     await input.setValue('filtro');
     await vi.advanceTimersByTimeAsync(150);
+    const rows = w.findAll('[data-test=search-result]');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]?.classes()).toContain('result--on');
     await input.trigger('keydown', { key: 'Enter' });
     await flushPromises();
-    expect(w.emitted('add')).toBeUndefined();
+    expect(w.emitted('add')).toEqual([[filter]]);
+    expect(w.text()).not.toContain('Elige un resultado');
+  });
+
+  it('moves the highlight to the second result with ↓ and adds it with Enter', async () => {
+    const w = search();
+    const input = w.get('[data-test=product-search]');
+    await input.setValue('filtro');
+    await vi.advanceTimersByTimeAsync(150);
     await input.trigger('keydown', { key: 'ArrowDown' });
+    const rows = w.findAll('[data-test=search-result]');
+    expect(rows[1]?.classes()).toContain('result--on');
+    expect(rows[0]?.classes()).not.toContain('result--on');
     await input.trigger('keydown', { key: 'ArrowDown' });
-    expect(w.findAll('[data-test=search-result]')[1]?.classes()).toContain('result--on');
     await input.trigger('keydown', { key: 'ArrowUp' });
+    expect(w.findAll('[data-test=search-result]')[0]?.classes()).toContain('result--on');
     await input.trigger('keydown', { key: 'ArrowDown' });
     await input.trigger('keydown', { key: 'Enter' });
     await flushPromises();
     expect(w.emitted('add')).toEqual([[airFilter]]);
+  });
+
+  it('asks to choose when Enter comes before several results were shown', async () => {
+    const w = search();
+    const input = w.get('[data-test=product-search]');
+    await input.setValue('filtro');
+    await input.trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    expect(w.emitted('add')).toBeUndefined();
+    expect(w.text()).toContain('Elige un resultado con ↑ / ↓ y Enter');
+    await input.trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    expect(w.emitted('add')).toEqual([[filter]]);
   });
 
   it('goes down to the cart when there is nothing to choose', async () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../src/bindings/commands';
 import { errorText } from '../src/errors';
 import * as gateway from '../src/gateway';
-import { ApiError, byCommand, commandsCovered, onSessionLost, toApiError } from '../src/gateway';
+import { ApiError, byCommand, commandsCovered, onCommitted, onSessionLost, toApiError } from '../src/gateway';
 
 vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
 const invokeMock = vi.mocked(invoke);
@@ -109,5 +109,20 @@ describe('error text', () => {
     expect(errorText(new ApiError('session_already_open', 'Ya tienes una sesión activa'))).toBe(
       'Ya tienes una sesión activa',
     );
+  });
+});
+
+describe('commits are announced', () => {
+  it('after a committing command succeeds, never after a read or a refusal', async () => {
+    const seen: string[] = [];
+    const off = onCommitted((cmd) => seen.push(cmd));
+    invokeMock.mockResolvedValue(null);
+    await gateway.searchProducts('filtro', 20);
+    await gateway.status();
+    await gateway.moveCash({ cash_session_id: 's-1', kind: 'in', amount: '10', reason: 'Cambio' });
+    invokeMock.mockRejectedValue({ code: 'invalid_amount', message: 'Importe inválido' });
+    await expect(gateway.moveCash({ cash_session_id: 's-1', kind: 'in', amount: 'x', reason: 'Cambio' })).rejects.toThrow();
+    off();
+    expect(seen).toEqual(['move_cash']);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatMoney, formatPercent, parseAmount, parsePercent } from '../src/money';
+import { formatMoney, formatPercent, parseAmount, parsePercent, readAmount } from '../src/money';
 
 describe('formatMoney', () => {
   it('prints cents as es-MX pesos with thousands separators', () => {
@@ -33,6 +33,42 @@ describe('parseAmount', () => {
     for (const bad of ['', '.', ',', '-1', '1.234', '1e3', '12.3a', 'NaN', '10000000000']) {
       expect(parseAmount(bad), bad).toBeNull();
     }
+  });
+
+  it.each([
+    ['1,250.00', 125_000],
+    ['1,250', 125_000],
+    ['12,345,678.9', 1_234_567_890],
+    ['999', 99_900],
+    ['$ 1,000', 100_000],
+    ['0.05', 5],
+    ['9,999,999,999.99', 999_999_999_999],
+  ])('takes a comma between groups of three: %s', (text, cents) => {
+    expect(readAmount(text)).toEqual({ ok: true, cents });
+  });
+
+  const DECIMAL_COMMA = 'Usa punto para los centavos (12.50); la coma solo separa miles (1,250.00)';
+  const THOUSANDS = 'La coma solo separa miles, en grupos de tres: 1,250.00';
+  it.each([
+    ['12,50', DECIMAL_COMMA],
+    ['12,5', DECIMAL_COMMA],
+    ['1250,00', DECIMAL_COMMA],
+    ['1,2,3', THOUSANDS],
+    ['1,25', DECIMAL_COMMA],
+    ['1,2500', THOUSANDS],
+    ['12,50.00', THOUSANDS],
+    ['1234,567', THOUSANDS],
+    [',250', THOUSANDS],
+    ['1,', THOUSANDS],
+    ['1,,250', THOUSANDS],
+    ['1.250,00', 'Escribe solo números, por ejemplo 500 o 1,250.50'],
+    ['12.505', 'Escribe como máximo dos decimales, por ejemplo 12.50'],
+    ['-5', 'El importe no puede ser negativo'],
+    ['', 'Escribe un importe, por ejemplo 500 o 1,250.50'],
+    ['10,000,000,000', 'El importe máximo es $9,999,999,999.99'],
+  ])('refuses %s with a message that says what to type', (text, message) => {
+    expect(readAmount(text)).toEqual({ ok: false, message });
+    expect(parseAmount(text)).toBeNull();
   });
 });
 

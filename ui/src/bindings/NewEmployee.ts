@@ -4,11 +4,7 @@ import type { BranchId } from "./BranchId";
 /**
  * A new employee as an admin typed it.
  */
-export type NewEmployee = { name: string, email: string | null, phone: string | null, role: string, 
-/**
- * 4 to 6 digits, unique among the tenant's active employees.
- */
-pin: string, branch_id: BranchId | null, 
+export type NewEmployee = { name: string, email: string | null, phone: string | null, role: string, branch_id: BranchId | null, 
 /**
  * Largest discount, in hundredths of a percent (1250 = 12.5 %).
  */
