@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/terminal/0001_terminal.sql"),
     include_str!("../../../migrations/terminal/0002_sync.sql"),
+    include_str!("../../../migrations/terminal/0003_pin_changes.sql"),
 ];
 
 /// How hard a commit waits for the disk.
@@ -89,12 +90,15 @@ impl Store {
         Ok(value)
     }
 
-    /// Runs `f` on the reader inside a read transaction (one snapshot).
+    /// Runs `f` on the reader inside a read transaction (one snapshot). The
+    /// transaction is a guard: it ends when `f` returns or panics, so a
+    /// panic inside one read never leaves the reader stuck in a transaction
+    /// that every later read would fail to begin.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = lock(&self.reader);
-        conn.execute_batch("BEGIN")?;
-        let value = f(&conn);
-        conn.execute_batch("COMMIT")?;
+        let mut conn = lock(&self.reader);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let value = f(&tx);
+        tx.commit()?;
         value
     }
 }
@@ -203,14 +207,14 @@ mod tests {
     #[test]
     fn upgrading_from_every_earlier_version_equals_a_fresh_database() {
         let dir = tempdir();
-        let fresh_path = dir.join("fresh.db");
+        let fresh_path = dir.path().join("fresh.db");
         let fresh = Store::open(&fresh_path, Durability::Full).unwrap();
         let fresh_schema = schema(&lock(&fresh.writer));
         let fresh_version: i64 =
             lock(&fresh.writer).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(fresh_version, MIGRATIONS.len() as i64);
         for start in 0..MIGRATIONS.len() {
-            let path = dir.join(&format!("from-{start}.db"));
+            let path = dir.path().join(format!("from-{start}.db"));
             let mut old = Connection::open(&path).unwrap();
             migrate(&mut old, &MIGRATIONS[..start]).unwrap();
             drop(old);
@@ -222,7 +226,7 @@ mod tests {
     #[test]
     fn a_database_newer_than_the_app_is_refused() {
         let dir = tempdir();
-        let path = dir.join("new.db");
+        let path = dir.path().join("new.db");
         let conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
@@ -232,7 +236,7 @@ mod tests {
     #[test]
     fn the_database_runs_in_wal_with_full_sync_and_foreign_keys() {
         let dir = tempdir();
-        let store = Store::open(&dir.join("t.db"), Durability::Full).unwrap();
+        let store = Store::open(&dir.path().join("t.db"), Durability::Full).unwrap();
         let conn = lock(&store.writer);
         let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
@@ -243,7 +247,7 @@ mod tests {
     #[test]
     fn a_failed_write_leaves_nothing() {
         let dir = tempdir();
-        let store = Store::open(&dir.join("t.db"), Durability::Full).unwrap();
+        let store = Store::open(&dir.path().join("t.db"), Durability::Full).unwrap();
         let result: Result<()> = store.write(|tx| {
             settings_set(tx, "a", "1")?;
             Err(Error::Internal("boom".into()))
@@ -254,24 +258,25 @@ mod tests {
         assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("2"));
     }
 
-    /// A directory removed when dropped.
-    pub(crate) struct TempDir(PathBuf);
-
-    impl TempDir {
-        pub(crate) fn join(&self, name: &str) -> PathBuf {
-            self.0.join(name)
-        }
+    #[test]
+    fn a_panic_inside_a_read_leaves_no_transaction_open() {
+        let dir = tempdir();
+        let store = Store::open(&dir.path().join("t.db"), Durability::Full).unwrap();
+        store.write(|tx| settings_set(tx, "a", "1")).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.read(|c| -> Result<()> {
+                settings_get(c, "a")?;
+                panic!("a bug inside a read");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(lock(&store.reader).is_autocommit(), "the read transaction ended with the panic");
+        assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("1"));
+        store.write(|tx| settings_set(tx, "a", "2")).unwrap();
+        assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("2"));
     }
 
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    pub(crate) fn tempdir() -> TempDir {
-        let dir = std::env::temp_dir().join(format!("nexus-store-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+    fn tempdir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
     }
 }
