@@ -30,6 +30,16 @@ impl Engine {
     pub fn get(&self) -> Result<&Arc<Terminal>, ErrorBody> {
         self.0.as_ref().map_err(Clone::clone)
     }
+
+    /// Runs one engine call off the async threads ([`commands::blocking`]).
+    pub async fn run<T, F>(&self, work: F) -> commands::Reply<T>
+    where
+        F: FnOnce(&Terminal) -> nexus_terminal::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let terminal = self.get()?.clone();
+        commands::blocking(move || work(&terminal).map_err(|e| e.to_body())).await
+    }
 }
 
 /// The background sync of an enrolled terminal, once started.

@@ -1,5 +1,6 @@
 //! Every command the UI can call, grouped per area. Each is one line into
-//! the engine; `NAMES` lists them for the UI's gateway module.
+//! the engine, run through [`blocking`]; `NAMES` lists them for the UI's
+//! gateway module.
 
 pub mod access;
 pub mod admin;
@@ -14,15 +15,23 @@ use nexus_terminal::ErrorBody;
 /// What a command answers: a value, or `{code, message}`.
 pub type Reply<T> = Result<T, ErrorBody>;
 
-/// Turns an engine result into a reply.
-pub trait IntoReply<T> {
-    fn reply(self) -> Reply<T>;
-}
-
-impl<T> IntoReply<T> for nexus_terminal::Result<T> {
-    fn reply(self) -> Reply<T> {
-        self.map_err(|e| e.to_body())
-    }
+/// Runs blocking work — every engine call: bcrypt, SQLite writes and their
+/// fsync — on the runtime's blocking pool. The async runtime's few worker
+/// threads are shared with the background sync; a PIN check or a commit
+/// running on one of them would stall it (and every other command). A
+/// panic in the work answers `internal` instead of taking the shell down.
+pub async fn blocking<T, F>(work: F) -> Reply<T>
+where
+    F: FnOnce() -> Reply<T> + Send + 'static,
+    T: Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(work).await.unwrap_or_else(|_| {
+        Err(ErrorBody {
+            code: "internal".into(),
+            message: "Error interno de la terminal; intenta de nuevo".into(),
+            retry_after_secs: None,
+        })
+    })
 }
 
 macro_rules! commands {

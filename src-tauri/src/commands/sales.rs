@@ -6,45 +6,45 @@ use nexus_terminal::sales::{CancelSale, NewSale, Receipt};
 use tauri::State;
 use uuid::Uuid;
 
-use super::{IntoReply, Reply};
+use super::Reply;
 use crate::Engine;
 
-#[tauri::command(async)]
-pub fn search_products(engine: State<'_, Engine>, query: String, limit: usize) -> Reply<Vec<Product>> {
-    engine.get()?.search_products(&query, limit).reply()
+#[tauri::command]
+pub async fn search_products(engine: State<'_, Engine>, query: String, limit: usize) -> Reply<Vec<Product>> {
+    engine.run(move |t| t.search_products(&query, limit)).await
 }
 
-#[tauri::command(async)]
-pub fn sell(engine: State<'_, Engine>, input: NewSale) -> Reply<Receipt> {
-    engine.get()?.sell(&input).reply()
+#[tauri::command]
+pub async fn sell(engine: State<'_, Engine>, input: NewSale) -> Reply<Receipt> {
+    engine.run(move |t| t.sell(&input)).await
 }
 
-#[tauri::command(async)]
-pub fn cancel_sale(engine: State<'_, Engine>, input: CancelSale) -> Reply<Receipt> {
-    engine.get()?.cancel_sale(&input).reply()
+#[tauri::command]
+pub async fn cancel_sale(engine: State<'_, Engine>, input: CancelSale) -> Reply<Receipt> {
+    engine.run(move |t| t.cancel_sale(&input)).await
 }
 
-#[tauri::command(async)]
-pub fn receipt(engine: State<'_, Engine>, sale_id: Uuid) -> Reply<Receipt> {
-    engine.get()?.receipt(sale_id).reply()
+#[tauri::command]
+pub async fn receipt(engine: State<'_, Engine>, sale_id: Uuid) -> Reply<Receipt> {
+    engine.run(move |t| t.receipt(sale_id)).await
 }
 
-#[tauri::command(async)]
-pub fn create_customer(engine: State<'_, Engine>, input: NewCustomer) -> Reply<Customer> {
-    engine.get()?.create_customer(&input).reply()
+#[tauri::command]
+pub async fn create_customer(engine: State<'_, Engine>, input: NewCustomer) -> Reply<Customer> {
+    engine.run(move |t| t.create_customer(&input)).await
 }
 
-#[tauri::command(async)]
-pub fn create_layaway(engine: State<'_, Engine>, input: NewLayaway) -> Reply<Layaway> {
-    engine.get()?.create_layaway(&input).reply()
+#[tauri::command]
+pub async fn create_layaway(engine: State<'_, Engine>, input: NewLayaway) -> Reply<Layaway> {
+    engine.run(move |t| t.create_layaway(&input)).await
 }
 
-#[tauri::command(async)]
-pub fn pay_layaway(engine: State<'_, Engine>, input: NewLayawayPayment) -> Reply<Layaway> {
-    engine.get()?.pay_layaway(&input).reply()
+#[tauri::command]
+pub async fn pay_layaway(engine: State<'_, Engine>, input: NewLayawayPayment) -> Reply<Layaway> {
+    engine.run(move |t| t.pay_layaway(&input)).await
 }
 
-#[tauri::command(async)]
-pub fn layaways(engine: State<'_, Engine>) -> Reply<Vec<Layaway>> {
-    engine.get()?.layaways().reply()
+#[tauri::command]
+pub async fn layaways(engine: State<'_, Engine>) -> Reply<Vec<Layaway>> {
+    engine.run(move |t| t.layaways()).await
 }

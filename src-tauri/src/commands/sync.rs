@@ -4,7 +4,7 @@ use nexus_terminal::status::TerminalStatus;
 use nexus_terminal::sync::Enrollment;
 use tauri::State;
 
-use super::{IntoReply, Reply};
+use super::Reply;
 use crate::{Engine, Syncer};
 
 /// Enrolls this blank terminal with a one-time code, takes the first
@@ -26,13 +26,13 @@ pub async fn enroll(
         return Err(e.to_body());
     }
     syncer.start(&terminal)?;
-    terminal.status().reply()
+    engine.run(|t| t.status()).await
 }
 
 /// Asks the background sync for a round now; the status bar shows how it went.
-#[tauri::command(async)]
-pub fn sync_now(engine: State<'_, Engine>, syncer: State<'_, Syncer>) -> Reply<TerminalStatus> {
-    let terminal = engine.get()?;
+#[tauri::command]
+pub async fn sync_now(engine: State<'_, Engine>, syncer: State<'_, Syncer>) -> Reply<TerminalStatus> {
+    engine.get()?;
     syncer.wake();
-    terminal.status().reply()
+    engine.run(|t| t.status()).await
 }

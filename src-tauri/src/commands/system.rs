@@ -8,27 +8,27 @@ use nexus_terminal::outbox::OutboxStatus;
 use nexus_terminal::status::TerminalStatus;
 use tauri::State;
 
-use super::{IntoReply, Reply};
+use super::Reply;
 use crate::{Engine, Started};
 
-#[tauri::command(async)]
-pub fn status(engine: State<'_, Engine>) -> Reply<TerminalStatus> {
-    engine.get()?.status().reply()
+#[tauri::command]
+pub async fn status(engine: State<'_, Engine>) -> Reply<TerminalStatus> {
+    engine.run(move |t| t.status()).await
 }
 
-#[tauri::command(async)]
-pub fn theme(engine: State<'_, Engine>) -> Reply<BTreeMap<String, String>> {
-    engine.get()?.theme().reply()
+#[tauri::command]
+pub async fn theme(engine: State<'_, Engine>) -> Reply<BTreeMap<String, String>> {
+    engine.run(move |t| t.theme()).await
 }
 
-#[tauri::command(async)]
-pub fn verify_audit(engine: State<'_, Engine>) -> Reply<AuditVerification> {
-    engine.get()?.verify_audit().reply()
+#[tauri::command]
+pub async fn verify_audit(engine: State<'_, Engine>) -> Reply<AuditVerification> {
+    engine.run(move |t| t.verify_audit()).await
 }
 
-#[tauri::command(async)]
-pub fn outbox_status(engine: State<'_, Engine>) -> Reply<OutboxStatus> {
-    engine.get()?.outbox_status().reply()
+#[tauri::command]
+pub async fn outbox_status(engine: State<'_, Engine>) -> Reply<OutboxStatus> {
+    engine.run(move |t| t.outbox_status()).await
 }
 
 /// The UI calls this once the PIN pad (or the first-run screen) can take

@@ -5,4 +5,9 @@ export type CloseSession = { cash_session_id: string,
 /**
  * As typed; optional when `denominations` is given.
  */
-counted_amount: string | null, denominations: { [key in Denomination]?: number } | null, };
+counted_amount: string | null, denominations: { [key in Denomination]?: number } | null, 
+/**
+ * The person confirmed that the drawer really is empty: a count of
+ * $0.00 is refused without it.
+ */
+confirm_zero: boolean, };
