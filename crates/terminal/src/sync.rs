@@ -49,13 +49,28 @@ impl Default for Pacing {
     }
 }
 
+/// Central's code for a device it revoked: the only refusal that is final.
+pub const DEVICE_REVOKED: &str = "device_revoked";
+/// Central's code for an enrollment code it does not know, already used or expired.
+pub const ENROLLMENT_CODE_INVALID: &str = "enrollment_code_invalid";
+
 /// Why a sync round failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("Sin conexión con la central: {0}")]
     Offline(String),
-    /// Central does not accept this device (revoked, unknown) or this code.
-    #[error("La central rechazó este dispositivo: {message}")]
+    /// Central revoked this device. Final: it must be enrolled again.
+    #[error("{message}")]
+    Revoked { message: String },
+    /// The enrollment code was mistyped, already used or has expired.
+    #[error(
+        "El código de enrolamiento es incorrecto o ya venció; revísalo o pide uno nuevo a la oficina central"
+    )]
+    CodeInvalid,
+    /// Central did not accept the credential this time (an inactive
+    /// company, a credential it cannot check now). Retried with backoff:
+    /// it may pass once headquarters sets things right.
+    #[error("La central no aceptó la credencial de este dispositivo: {message}")]
     Refused { code: String, message: String },
     #[error("La central respondió {status}: {message}")]
     Central { status: u16, code: String, message: String },
@@ -64,21 +79,35 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// Whether retrying can help (a revoked device or an unknown one cannot).
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, SyncError::Refused { .. })
+    /// What a 401 from central means, by its stable code.
+    pub fn unauthorized(code: String, message: String) -> SyncError {
+        match code.as_str() {
+            DEVICE_REVOKED => SyncError::Revoked { message },
+            ENROLLMENT_CODE_INVALID => SyncError::CodeInvalid,
+            _ => SyncError::Refused { code, message },
+        }
     }
 
-    /// The error as the UI shows it: central's own code where it gave one.
+    /// Whether retrying cannot help: only a revoked device. Every other
+    /// refusal, a server error or a lost network may pass on a later try.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SyncError::Revoked { .. })
+    }
+
+    /// The error as the UI shows it: a stable code and a Spanish message.
     pub fn to_body(&self) -> ErrorBody {
-        let (code, message) = match self {
-            SyncError::Offline(_) => ("central_unreachable".to_owned(), self.to_string()),
-            SyncError::Refused { code, message } | SyncError::Central { code, message, .. } => {
-                (code.clone(), message.clone())
+        let code = match self {
+            SyncError::Offline(_) => "central_unreachable",
+            SyncError::Revoked { .. } => DEVICE_REVOKED,
+            SyncError::CodeInvalid => ENROLLMENT_CODE_INVALID,
+            SyncError::Refused { code, .. } => code,
+            // Central's own Spanish message says what it refused.
+            SyncError::Central { code, message, .. } => {
+                return ErrorBody { code: code.clone(), message: message.clone(), retry_after_secs: None };
             }
             SyncError::Engine(e) => return e.to_body(),
         };
-        ErrorBody { code, message, retry_after_secs: None }
+        ErrorBody { code: code.to_owned(), message: self.to_string(), retry_after_secs: None }
     }
 }
 
@@ -106,7 +135,7 @@ async fn answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> 
         retry_after_secs: None,
     });
     if status == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(SyncError::Refused { code: body.code, message: body.message });
+        return Err(SyncError::unauthorized(body.code, body.message));
     }
     Err(SyncError::Central { status: status.as_u16(), code: body.code, message: body.message })
 }
@@ -286,8 +315,9 @@ impl SyncClient {
     }
 
     /// Runs rounds until the task is dropped: soon after each wake-up, at
-    /// least every interval, backing off with jitter after failures. A
-    /// device central refuses (revoked) stops trying; its data stays.
+    /// least every interval, backing off with jitter after failures. Only
+    /// a device central revoked stops trying (its data stays); any other
+    /// refusal, a server error or a lost network is tried again.
     pub async fn run(self: Arc<Self>) {
         let mut failures: u32 = 0;
         loop {
@@ -318,6 +348,24 @@ pub fn backoff(pacing: &Pacing, failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_revoked_device_is_final() {
+        let revoked = SyncError::unauthorized(DEVICE_REVOKED.into(), "revocado".into());
+        assert!(revoked.is_permanent());
+        assert_eq!(revoked.to_body().code, DEVICE_REVOKED);
+        for code in ["device_credential_invalid", "tenant_inactive", "token_invalid", "unknown"] {
+            let refused = SyncError::unauthorized(code.into(), "no".into());
+            assert!(!refused.is_permanent(), "{code}");
+            assert_eq!(refused.to_body().code, code);
+        }
+        let others = [
+            SyncError::Offline("connection refused".into()),
+            SyncError::Central { status: 503, code: "unavailable".into(), message: "x".into() },
+            SyncError::unauthorized(ENROLLMENT_CODE_INVALID.into(), "x".into()),
+        ];
+        assert!(others.iter().all(|e| !e.is_permanent()));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_jitter() {
