@@ -393,6 +393,40 @@ async fn a_mistyped_or_expired_enrollment_code_says_so() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_another_machine_is_refused_unless_chosen_and_the_choice_is_kept() {
+    let hq = Hq::start().await;
+    let dir = nexus_e2e::TempDir::new("enroll-http");
+    let open = || {
+        std::sync::Arc::new(nexus_terminal::Terminal::open(&dir.0, nexus_e2e::cluster::options()).unwrap())
+    };
+    let terminal = open();
+    let code = hq.code().await;
+    // Refused before anything is sent: this address would not even answer.
+    let refused =
+        nexus_terminal::sync::enroll(terminal.clone(), "http://192.0.2.10:8080", &code, "Caja").await;
+    let body = refused.unwrap_err().to_body();
+    assert_eq!(body.code, "insecure_central", "{}", body.message);
+    assert!(body.message.contains("https://"), "{}", body.message);
+    assert!(!terminal.is_set_up());
+    // Loopback by name is this machine too.
+    let by_name = hq.url().replace("127.0.0.1", "localhost");
+    let other = nexus_e2e::TempDir::new("enroll-localhost");
+    let local =
+        std::sync::Arc::new(nexus_terminal::Terminal::open(&other.0, nexus_e2e::cluster::options()).unwrap());
+    nexus_terminal::sync::enroll(local.clone(), &by_name, &code, "Local").await.unwrap();
+    assert!(!local.device().unwrap().central.as_ref().unwrap().insecure);
+    let _ = local.forget_secrets();
+    // The explicit opt-in is stored with the address and survives a restart.
+    let fresh = hq.code().await;
+    nexus_terminal::sync::enroll_insecure(terminal.clone(), &hq.url(), &fresh, "Caja").await.unwrap();
+    assert!(terminal.device().unwrap().central.as_ref().unwrap().insecure);
+    drop(terminal);
+    let reopened = open();
+    assert!(reopened.device().unwrap().central.as_ref().unwrap().insecure);
+    let _ = reopened.forget_secrets();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_offline_work_made_possible_is_applied_and_recorded_as_a_conflict() {
     let hq = Hq::start().await;
     let a = Store::enroll(&hq, &hq.url(), "A").await;

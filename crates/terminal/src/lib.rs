@@ -114,12 +114,18 @@ pub struct Device {
 #[derive(Clone)]
 pub struct CentralLink {
     pub url: String,
+    /// Plain `http://` to another machine was chosen explicitly at enrollment.
+    pub insecure: bool,
     pub credential: String,
 }
 
 impl std::fmt::Debug for CentralLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CentralLink").field("url", &self.url).field("credential", &"***").finish()
+        f.debug_struct("CentralLink")
+            .field("url", &self.url)
+            .field("insecure", &self.insecure)
+            .field("credential", &"***")
+            .finish()
     }
 }
 
@@ -225,14 +231,15 @@ impl Terminal {
                 settings_get(c, "store_name")?,
                 settings_get(c, "branch_id")?,
                 settings_get(c, "central_url")?,
+                settings_get(c, "central_insecure")?.is_some_and(|v| v == "1"),
             ))
         })?;
-        let (Some(tenant_id), Some(store_name), Some(branch_id), central_url) = stored else {
+        let (Some(tenant_id), Some(store_name), Some(branch_id), central_url, insecure) = stored else {
             return Ok(());
         };
         let secrets = self.secret_store.load()?;
         let central = match (central_url, secrets.credential) {
-            (Some(url), Some(credential)) => Some(CentralLink { url, credential }),
+            (Some(url), Some(credential)) => Some(CentralLink { url, insecure, credential }),
             _ => None,
         };
         let device = Device {

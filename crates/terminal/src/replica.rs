@@ -31,7 +31,12 @@ impl Terminal {
     /// Becomes the enrolled terminal central just described: secrets in the
     /// OS store first, then the settings. Reference data follows with the
     /// first pull.
-    pub fn become_enrolled(&self, central_url: &str, enrolled: &EnrollResponse) -> Result<()> {
+    pub fn become_enrolled(
+        &self,
+        central_url: &str,
+        insecure: bool,
+        enrolled: &EnrollResponse,
+    ) -> Result<()> {
         if self.is_set_up() {
             return Err(Error::AlreadySetUp);
         }
@@ -53,6 +58,9 @@ impl Terminal {
             settings_set(tx, "branch_id", &enrolled.branch_id.to_string())?;
             settings_set(tx, "mode", "enrolled")?;
             settings_set(tx, "central_url", central_url)?;
+            if insecure {
+                settings_set(tx, "central_insecure", "1")?;
+            }
             journal::record(
                 tx,
                 enrolled.device_id,
@@ -65,7 +73,9 @@ impl Terminal {
                     entity_type: "device",
                     entity_id: Some(enrolled.device_id.to_string()),
                     old_value: None,
-                    new_value: Some(json!({ "central_url": central_url, "tenant_id": enrolled.tenant_id })),
+                    new_value: Some(
+                        json!({ "central_url": central_url, "insecure": insecure, "tenant_id": enrolled.tenant_id }),
+                    ),
                 },
                 &payload::Access { event: "enrolled".into() },
             )?;
@@ -83,6 +93,7 @@ impl Terminal {
             pin_key: secrets.pin_key,
             central: Some(CentralLink {
                 url: central_url.to_owned(),
+                insecure,
                 credential: enrolled.credential.clone(),
             }),
         };

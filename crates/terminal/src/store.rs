@@ -6,6 +6,11 @@
 //! `synchronous=FULL`: a commit that returned survived a power cut. The
 //! schema version lives in `PRAGMA user_version`; migrations are embedded
 //! and applied in one transaction when the database opens.
+//!
+//! The data directory is the owner's alone (0700) and its files too (0600):
+//! they hold every sale, employee and PIN hash of the store. Modes are set
+//! when created and tightened on every open, so an older, world-readable
+//! installation is fixed by starting it.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -55,14 +60,80 @@ fn configure(conn: &Connection, durability: Durability) -> Result<()> {
     Ok(())
 }
 
-impl Store {
-    /// Opens (creating if needed) the database at `path` and brings it to
-    /// the latest schema.
-    pub fn open(path: &Path, durability: Durability) -> Result<Store> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
+/// Owner-only modes of the data directory and its files.
+pub const DIR_MODE: u32 = 0o700;
+pub const FILE_MODE: u32 = 0o600;
+
+/// SQLite's companions of a database file, which hold its data too.
+const COMPANIONS: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::Internal(format!("{}: {e}", path.display()))
+}
+
+/// Creates `dir` (and missing parents) owner-only, and tightens it if it
+/// already existed.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(DIR_MODE)
+            .create(dir)
+            .map_err(|e| io_error(dir, e))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE)).map_err(|e| io_error(dir, e))
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))
+}
+
+/// Creates `file` empty and owner-only if missing, and tightens it if it
+/// exists. SQLite gives its `-wal` and `-shm` files the database's mode.
+pub fn private_file(file: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(FILE_MODE)
+            .open(file)
+            .map_err(|e| io_error(file, e))?;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(FILE_MODE))
+            .map_err(|e| io_error(file, e))
+    }
+    #[cfg(not(unix))]
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .map(|_| ())
+        .map_err(|e| io_error(file, e))
+}
+
+/// Tightens the database's companion files that exist.
+fn private_companions(path: &Path) -> Result<()> {
+    for suffix in COMPANIONS {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let companion = PathBuf::from(name);
+        if companion.exists() {
+            private_file(&companion)?;
         }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, owner-only, and
+    /// brings it to the latest schema.
+    pub fn open(path: &Path, durability: Durability) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private_dir(dir)?;
+        }
+        private_file(path)?;
+        private_companions(path)?;
         let mut writer = Connection::open(path)?;
         configure(&writer, durability)?;
         migrate(&mut writer, MIGRATIONS)?;
@@ -252,6 +323,50 @@ mod tests {
         assert_eq!(store.read(|c| settings_get(c, "a")).unwrap(), None);
         store.write(|tx| settings_set(tx, "a", "2")).unwrap();
         assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("2"));
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_and_its_files_are_the_owners_alone() {
+        let dir = tempdir();
+        let data = dir.join("data/nested");
+        let path = data.join("t.db");
+        let store = Store::open(&path, Durability::Full).unwrap();
+        store.write(|tx| settings_set(tx, "a", "1")).unwrap();
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&dir.join("data")), 0o700, "created parents too");
+        for file in ["t.db", "t.db-wal", "t.db-shm"] {
+            assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_older_world_readable_installation_is_tightened_on_open() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempdir();
+        let data = dir.join("data");
+        let path = data.join("t.db");
+        let store = Store::open(&path, Durability::Full).unwrap();
+        store.write(|tx| settings_set(tx, "a", "1")).unwrap();
+        drop(store);
+        let open_to_all =
+            |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+        open_to_all(&data, 0o755);
+        open_to_all(&path, 0o644);
+        std::fs::write(data.join("t.db-journal"), b"").unwrap();
+        open_to_all(&data.join("t.db-journal"), 0o666);
+        let store = Store::open(&path, Durability::Full).unwrap();
+        assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("1"));
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&data.join("t.db-journal")), 0o600);
     }
 
     /// A directory removed when dropped.
