@@ -6,8 +6,13 @@
 //! macOS, Credential Manager on Windows), in one entry named after the
 //! database's installation id, so several terminals' data directories on one
 //! machine never mix their secrets.
+//!
+//! The key that encrypts the database (SQLCipher) sits in a second entry of
+//! the same installation, made when the database is: it must outlive the
+//! device secrets (a failed enrollment forgets those, never the data).
 
 use nexus_domain::pin::PinKey;
+use secrecy::{ExposeSecret, SecretBox};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -85,6 +90,65 @@ impl SecretStore {
     /// Removes this terminal's secrets (tests, decommissioning).
     pub fn forget(&self) -> Result<()> {
         match self.entry()?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+/// The 32-byte key of the local database. `Debug` prints `***`; the bytes
+/// are zeroed when dropped.
+pub struct DatabaseKey(SecretBox<[u8; 32]>);
+
+impl DatabaseKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> DatabaseKey {
+        DatabaseKey(SecretBox::new(Box::new(bytes)))
+    }
+
+    /// A new random key.
+    pub fn generate() -> Result<DatabaseKey> {
+        Ok(DatabaseKey::from_bytes(random_key()?))
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for DatabaseKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseKey(***)")
+    }
+}
+
+impl SecretStore {
+    fn database_entry(&self) -> Result<keyring::Entry> {
+        keyring::Entry::new(&self.service, &format!("terminal/{}/database", self.installation))
+            .map_err(store_error)
+    }
+
+    /// The database key; a missing one is `DatabaseKeyMissing`.
+    pub fn load_database_key(&self) -> Result<DatabaseKey> {
+        Self::check_available()?;
+        let text =
+            secrecy::SecretString::from(self.database_entry()?.get_password().map_err(|e| match e {
+                keyring::Error::NoEntry => Error::DatabaseKeyMissing,
+                other => store_error(other),
+            })?);
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text.expose_secret(), &mut bytes).map_err(|_| Error::DatabaseKeyMissing)?;
+        Ok(DatabaseKey::from_bytes(bytes))
+    }
+
+    pub fn save_database_key(&self, key: &DatabaseKey) -> Result<()> {
+        Self::check_available()?;
+        let text = secrecy::SecretString::from(hex::encode(key.expose()));
+        self.database_entry()?.set_password(text.expose_secret()).map_err(store_error)
+    }
+
+    /// Removes the database key: the database can never be read again.
+    pub fn forget_database_key(&self) -> Result<()> {
+        match self.database_entry()?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(store_error(e)),
         }
