@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use nexus_central::settings::ExposeSecret;
 use nexus_domain::employee::NewEmployee;
 use nexus_domain::sync::{Op, OpKind};
 use nexus_e2e::cluster::{ADMIN, Hq, JUAN, MARIA, Store, close, open, sell};
@@ -146,7 +147,7 @@ async fn an_enrolled_terminal_takes_the_reference_data_and_its_shift_reaches_hq_
     let device = store.terminal.device().unwrap();
     let replay = reqwest::Client::new()
         .post(format!("{}/v1/sync/push", hq.url()))
-        .bearer_auth(&device.central.as_ref().unwrap().credential)
+        .bearer_auth(device.central.as_ref().unwrap().credential.expose_secret())
         .json(&nexus_domain::sync::PushRequest { ops: ops.clone() })
         .send()
         .await
@@ -521,7 +522,7 @@ async fn a_poison_op_is_rejected_with_its_reason_and_the_queue_moves_on() {
     let device = store.terminal.device().unwrap();
     let answer: nexus_domain::sync::PushResponse = reqwest::Client::new()
         .post(format!("{}/v1/sync/push", hq.url()))
-        .bearer_auth(&device.central.as_ref().unwrap().credential)
+        .bearer_auth(device.central.as_ref().unwrap().credential.expose_secret())
         .json(&nexus_domain::sync::PushRequest { ops: poisoned })
         .send()
         .await

@@ -116,7 +116,7 @@ pub struct CentralLink {
     pub url: String,
     /// Plain `http://` to another machine was chosen explicitly at enrollment.
     pub insecure: bool,
-    pub credential: String,
+    pub credential: secrecy::SecretString,
 }
 
 impl std::fmt::Debug for CentralLink {

@@ -12,6 +12,7 @@ use nexus_domain::pin::PinKey;
 use nexus_domain::sync::{Change, EnrollResponse, PullPage, PushResponse, feed, payload, unhex};
 use nexus_domain::{BranchId, DomainError};
 use rusqlite::{OptionalExtension, Transaction, params};
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::error::{Error, Result};
@@ -40,7 +41,8 @@ impl Terminal {
         if self.is_set_up() {
             return Err(Error::AlreadySetUp);
         }
-        let key = unhex(&enrolled.pin_key)
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(enrolled.pin_key.expose_secret(), &mut key)
             .map_err(|_| Error::Internal("central sent a malformed PIN key".into()))?;
         let secrets = DeviceSecrets {
             device_id: enrolled.device_id,

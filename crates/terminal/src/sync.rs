@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nexus_domain::sync::{EnrollRequest, EnrollResponse, PullPage, PushRequest, PushResponse};
+use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
 use crate::error::{Error, ErrorBody};
@@ -313,7 +314,7 @@ impl SyncClient {
             let send = self
                 .http
                 .post(self.endpoint("/v1/sync/push")?)
-                .bearer_auth(&self.link.credential)
+                .bearer_auth(self.link.credential.expose_secret())
                 .json(&PushRequest { ops })
                 .send();
             let t = self.terminal.clone();
@@ -353,7 +354,7 @@ impl SyncClient {
             let response = self
                 .http
                 .get(self.endpoint(&format!("/v1/sync/pull?after={after}&limit={PULL_PAGE}"))?)
-                .bearer_auth(&self.link.credential)
+                .bearer_auth(self.link.credential.expose_secret())
                 .send()
                 .await
                 .map_err(offline)?;
