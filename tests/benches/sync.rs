@@ -253,6 +253,7 @@ fn work_offline(t: &Terminal, wanted: usize) {
         cash_session_id: session,
         counted_amount: Some(counted),
         denominations: None,
+        confirm_zero: false,
     })
     .expect("closes");
 }

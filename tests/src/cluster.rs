@@ -315,6 +315,7 @@ pub fn close(t: &Terminal, session: Uuid) {
         cash_session_id: session,
         counted_amount: Some(counted),
         denominations: None,
+        confirm_zero: false,
     })
     .expect("closes");
 }

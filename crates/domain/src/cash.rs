@@ -228,16 +228,28 @@ pub fn count_total(count: &DenominationCount) -> Result<Money, DomainError> {
 }
 
 /// The amount counted at close: typed, or the total of a count by
-/// denomination, or both when they agree.
-pub fn counted_amount(typed: Option<Money>, count: Option<&DenominationCount>) -> Result<Money, DomainError> {
-    let from_count = count.map(count_total).transpose()?;
+/// denomination, or both when they agree. A count with nothing in it (no
+/// amount typed, no denomination entered) is refused rather than read as an
+/// empty drawer, and a count that does come to zero stands only when the
+/// person confirmed it (`zero_confirmed`): one stray Enter must not close a
+/// shift as a full shortage.
+pub fn counted_amount(
+    typed: Option<Money>,
+    count: Option<&DenominationCount>,
+    zero_confirmed: bool,
+) -> Result<Money, DomainError> {
+    let from_count = count.filter(|c| !c.is_empty()).map(count_total).transpose()?;
     let counted = match (typed, from_count) {
         (Some(t), Some(c)) if t != c => return Err(DomainError::CountMismatch { typed: t, counted: c }),
         (Some(t), _) => t,
         (None, Some(c)) => c,
-        (None, None) => return Err(DomainError::Required { field: "counted_amount" }),
+        (None, None) => return Err(DomainError::EmptyCount),
     };
-    Ok(counted.ensure_amount()?)
+    let counted = counted.ensure_amount()?;
+    if counted.is_zero() && !zero_confirmed {
+        return Err(DomainError::ZeroCountUnconfirmed);
+    }
+    Ok(counted)
 }
 
 #[cfg(test)]
@@ -342,6 +354,26 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_count_is_refused_and_a_zero_count_needs_confirming() {
+        let empty = DenominationCount::new();
+        let zeros: DenominationCount =
+            [(Denomination::Bill500, 0), (Denomination::Coin1, 0)].into_iter().collect();
+        for confirmed in [false, true] {
+            assert_eq!(counted_amount(None, None, confirmed), Err(DomainError::EmptyCount));
+            assert_eq!(counted_amount(None, Some(&empty), confirmed), Err(DomainError::EmptyCount));
+        }
+        for (typed, count) in
+            [(Some(Money::ZERO), None), (None, Some(&zeros)), (Some(Money::ZERO), Some(&empty))]
+        {
+            assert_eq!(counted_amount(typed, count, false), Err(DomainError::ZeroCountUnconfirmed));
+            assert_eq!(counted_amount(typed, count, true), Ok(Money::ZERO));
+        }
+        assert_eq!(counted_amount(Some(Money::from_cents(1)), None, false), Ok(Money::from_cents(1)));
+        assert_eq!(DomainError::EmptyCount.code(), "count_empty");
+        assert_eq!(DomainError::ZeroCountUnconfirmed.code(), "zero_count_unconfirmed");
+    }
+
+    #[test]
     fn a_count_by_denomination_adds_up_bills_and_coins() {
         let count: DenominationCount = [
             (Denomination::Bill500, 2),
@@ -352,16 +384,15 @@ mod tests {
         .into_iter()
         .collect();
         assert_eq!(count_total(&count), Ok(Money::from_cents(104_150)));
-        assert_eq!(counted_amount(None, Some(&count)), Ok(Money::from_cents(104_150)));
+        assert_eq!(counted_amount(None, Some(&count), false), Ok(Money::from_cents(104_150)));
         assert_eq!(
-            counted_amount(Some(Money::from_cents(104_150)), Some(&count)),
+            counted_amount(Some(Money::from_cents(104_150)), Some(&count), false),
             Ok(Money::from_cents(104_150))
         );
         assert!(matches!(
-            counted_amount(Some(Money::from_cents(1)), Some(&count)),
+            counted_amount(Some(Money::from_cents(1)), Some(&count), false),
             Err(DomainError::CountMismatch { .. })
         ));
-        assert_eq!(counted_amount(None, None), Err(DomainError::Required { field: "counted_amount" }));
         let json = serde_json::to_string(&count).unwrap();
         assert_eq!(json, r#"{"B500":2,"B20":1,"C20":1,"C050":3}"#);
         assert_eq!(Denomination::Coin050.label(), "Moneda de $0.50");

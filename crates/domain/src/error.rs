@@ -62,6 +62,10 @@ pub enum DomainError {
     SessionNotClosable,
     #[error("el conteo por denominación suma {} y se capturó {}", .counted.to_mxn_string(), .typed.to_mxn_string())]
     CountMismatch { typed: Money, counted: Money },
+    #[error("captura el efectivo contado: un conteo vacío no cierra la caja")]
+    EmptyCount,
+    #[error("el conteo da $0.00: confirma que la caja está vacía para cerrarla")]
+    ZeroCountUnconfirmed,
     #[error("la venta no tiene partidas")]
     EmptySale,
     #[error("el descuento excede tu máximo de {max}")]
@@ -106,6 +110,8 @@ impl DomainError {
             DomainError::InvalidSession => "invalid_session",
             DomainError::SessionNotClosable => "session_not_closable",
             DomainError::CountMismatch { .. } => "count_mismatch",
+            DomainError::EmptyCount => "count_empty",
+            DomainError::ZeroCountUnconfirmed => "zero_count_unconfirmed",
             DomainError::EmptySale => "empty_sale",
             DomainError::DiscountAboveMax { .. } => "discount_above_max",
             DomainError::InsufficientPayment { .. } => "insufficient_payment",

@@ -22,12 +22,32 @@ pub struct Money(i64);
 pub enum MoneyError {
     #[error("el importe no es un número válido")]
     Invalid,
+    #[error("la coma solo separa miles en grupos de tres (1,250.00); los decimales van con punto")]
+    BadGrouping,
     #[error("el importe no puede ser negativo")]
     Negative,
     #[error("el importe tiene más de dos decimales")]
     TooManyDecimals,
     #[error("el importe excede el máximo permitido (9,999,999,999.99)")]
     TooLarge,
+}
+
+/// The integer part without its thousands separators. Without a comma it is
+/// returned as is; with commas it must be one to three digits (not a lone
+/// zero) followed by groups of exactly three.
+fn ungroup(whole: &str) -> Result<String, MoneyError> {
+    if !whole.contains(',') {
+        return Ok(whole.to_owned());
+    }
+    let mut groups = whole.split(',');
+    let first = groups.next().unwrap_or_default();
+    let digits = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
+    let first_ok = (1..=3).contains(&first.len()) && digits(first) && !first.starts_with('0');
+    let rest: Vec<&str> = groups.collect();
+    if !first_ok || !rest.iter().all(|g| g.len() == 3 && digits(g)) {
+        return Err(MoneyError::BadGrouping);
+    }
+    Ok(std::iter::once(first).chain(rest).collect())
 }
 
 impl Money {
@@ -56,11 +76,16 @@ impl Money {
     }
 
     /// Parses an amount a person typed: digits, an optional decimal point with
-    /// at most two decimals, optional thousands separators (`,`) and an
-    /// optional leading `$`. Never negative, never above [`Money::MAX`].
+    /// at most two decimals, and an optional leading `$`, with surrounding
+    /// spaces ignored. A comma is only a thousands separator between groups
+    /// of exactly three digits (`1,250.00`); anything else with a comma
+    /// (`12,50`, `1.234,50`, `,5`) is refused rather than guessed at, since
+    /// dropping it would turn `12,50` into 1,250 pesos. Never signed, never
+    /// above [`Money::MAX`].
     pub fn parse_amount(text: &str) -> Result<Money, MoneyError> {
-        let text = text.trim();
-        let text = text.strip_prefix('$').unwrap_or(text).trim_start();
+        let text = text.trim_matches(|c: char| c.is_ascii_whitespace());
+        let text =
+            text.strip_prefix('$').map_or(text, |t| t.trim_start_matches(|c: char| c.is_ascii_whitespace()));
         if text.starts_with('-') {
             return Err(MoneyError::Negative);
         }
@@ -68,15 +93,15 @@ impl Money {
             Some((w, f)) => (w, Some(f)),
             None => (text, None),
         };
-        let whole: String = whole.chars().filter(|c| *c != ',').collect();
-        if whole.is_empty() && frac.is_none_or(str::is_empty) {
-            return Err(MoneyError::Invalid);
-        }
-        if !whole.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(MoneyError::Invalid);
-        }
         let frac = frac.unwrap_or("");
-        if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        if frac.contains(',') {
+            return Err(MoneyError::BadGrouping);
+        }
+        let whole = ungroup(whole)?;
+        if whole.is_empty() && frac.is_empty() {
+            return Err(MoneyError::Invalid);
+        }
+        if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
             return Err(MoneyError::Invalid);
         }
         if frac.len() > 2 {
@@ -86,15 +111,8 @@ impl Money {
         if whole.len() > 10 {
             return Err(MoneyError::TooLarge);
         }
-        let mut cents: i64 = 0;
-        for b in whole.bytes() {
-            cents = cents * 10 + i64::from(b - b'0');
-        }
-        cents *= 100;
-        let mut frac_digits = frac.bytes();
-        let tens = frac_digits.next().map_or(0, |b| i64::from(b - b'0'));
-        let units = frac_digits.next().map_or(0, |b| i64::from(b - b'0'));
-        cents += tens * 10 + units;
+        let digits = |s: &str| s.bytes().fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+        let cents = digits(whole) * 100 + digits(frac) * if frac.len() == 1 { 10 } else { 1 };
         Money(cents).ensure_amount()
     }
 
@@ -240,6 +258,81 @@ mod tests {
         assert_eq!(Money::parse_amount("NaN"), Err(MoneyError::Invalid));
     }
 
+    /// Every case a person (or someone probing) might type, with what it
+    /// must give. A comma is only ever a thousands separator.
+    #[test]
+    fn typed_amounts_follow_one_table() {
+        use MoneyError::*;
+        let table: &[(&str, Result<i64, MoneyError>)] = &[
+            ("0", Ok(0)),
+            ("12", Ok(1200)),
+            (" 12", Ok(1200)),
+            ("12 ", Ok(1200)),
+            ("\t12\n", Ok(1200)),
+            ("$12", Ok(1200)),
+            ("$ 12", Ok(1200)),
+            ("12.", Ok(1200)),
+            ("12.5", Ok(1250)),
+            ("12.50", Ok(1250)),
+            (".5", Ok(50)),
+            ("0.05", Ok(5)),
+            ("007", Ok(700)),
+            ("1,250.00", Ok(125_000)),
+            ("1,250", Ok(125_000)),
+            ("12,345,678.9", Ok(1_234_567_890)),
+            ("999,999", Ok(99_999_900)),
+            ("$9,999,999,999.99", Ok(Money::MAX.cents())),
+            ("9999999999.99", Ok(Money::MAX.cents())),
+            // A comma anywhere but between groups of three.
+            ("12,50", Err(BadGrouping)),
+            ("1,2,3", Err(BadGrouping)),
+            (",5", Err(BadGrouping)),
+            (",500", Err(BadGrouping)),
+            ("1,,000", Err(BadGrouping)),
+            ("1,000,", Err(BadGrouping)),
+            ("1,0000", Err(BadGrouping)),
+            ("1234,567", Err(BadGrouping)),
+            ("0,500", Err(BadGrouping)),
+            ("1.234,50", Err(BadGrouping)),
+            ("12.5,0", Err(BadGrouping)),
+            (",", Err(BadGrouping)),
+            ("1,a00", Err(BadGrouping)),
+            // Signs.
+            ("-0", Err(Negative)),
+            ("-12.50", Err(Negative)),
+            ("$-5", Err(Negative)),
+            ("+5", Err(Invalid)),
+            // Not plain ASCII decimal digits.
+            ("１２", Err(Invalid)),
+            ("١٢", Err(Invalid)),
+            ("12\u{a0}", Err(Invalid)),
+            ("1 000", Err(Invalid)),
+            ("1e3", Err(Invalid)),
+            ("0x10", Err(Invalid)),
+            ("1.2.3", Err(Invalid)),
+            ("inf", Err(Invalid)),
+            ("$", Err(Invalid)),
+            ("   ", Err(Invalid)),
+            ("12$", Err(Invalid)),
+            // Precision and range.
+            ("0.001", Err(TooManyDecimals)),
+            ("1,000.505", Err(TooManyDecimals)),
+            ("10,000,000,000", Err(TooLarge)),
+            ("99999999999999999999999999999999", Err(TooLarge)),
+            ("000000000000000000000001.00", Ok(100)),
+        ];
+        for (text, expected) in table {
+            assert_eq!(Money::parse_amount(text).map(Money::cents), *expected, "parsing {text:?}");
+        }
+    }
+
+    #[test]
+    fn a_misplaced_comma_says_how_to_write_the_amount() {
+        let e = crate::DomainError::from(Money::parse_amount("12,50").unwrap_err());
+        assert_eq!(e.code(), "invalid_amount");
+        assert!(e.to_string().contains("1,250.00"), "{e}");
+    }
+
     #[test]
     fn amounts_print_for_the_database_and_for_the_cashier() {
         let m = Money::from_cents(123_456_789);
@@ -267,6 +360,14 @@ mod tests {
             let m = Money::from_cents(cents);
             prop_assert_eq!(Money::parse_amount(&m.to_decimal_string()), Ok(m));
             prop_assert_eq!(Money::parse_amount(&m.to_mxn_string()), Ok(m));
+        }
+
+        #[test]
+        fn a_comma_between_other_than_three_digits_is_never_taken(
+            head in 1u32..1000, tail in "[0-9]{1,2}|[0-9]{4,6}"
+        ) {
+            let text = format!("{head},{tail}");
+            prop_assert_eq!(Money::parse_amount(&text), Err(MoneyError::BadGrouping));
         }
 
         #[test]

@@ -35,12 +35,11 @@ pub struct BrokenLink {
     pub message: String,
 }
 
-fn to_hash(bytes: &[u8]) -> ChainHash {
-    let mut out = GENESIS;
-    if bytes.len() == out.len() {
-        out.copy_from_slice(bytes);
-    }
-    out
+/// A stored link hash; one of the wrong length is damage, never genesis.
+fn to_hash(bytes: &[u8]) -> rusqlite::Result<ChainHash> {
+    ChainHash::try_from(bytes).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(bytes.len(), rusqlite::types::Type::Blob, Box::new(e))
+    })
 }
 
 fn parse_json(text: Option<String>) -> rusqlite::Result<Option<serde_json::Value>> {
@@ -73,8 +72,8 @@ pub fn load_chain(conn: &Connection, chain: &str) -> Result<Vec<ChainedEntry>> {
                 branch_id: r.opt_uuid(11)?,
                 created_at: r.time(12)?,
             },
-            prev_hash: to_hash(&r.get::<_, Vec<u8>>(13)?),
-            hash: to_hash(&r.get::<_, Vec<u8>>(14)?),
+            prev_hash: to_hash(&r.get::<_, Vec<u8>>(13)?)?,
+            hash: to_hash(&r.get::<_, Vec<u8>>(14)?)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -91,6 +91,10 @@ pub struct CloseSession {
     pub counted_amount: Option<String>,
     #[serde(default)]
     pub denominations: Option<DenominationCount>,
+    /// The person confirmed that the drawer really is empty: a count of
+    /// $0.00 is refused without it.
+    #[serde(default)]
+    pub confirm_zero: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -325,8 +329,13 @@ impl Terminal {
     /// Closes the actor's own session with the counted cash
     /// (`sp_close_cash_session_secure`) and returns its Z report.
     pub fn close_session(&self, input: &CloseSession) -> Result<ZReport> {
-        let typed = input.counted_amount.as_deref().map(Money::parse_amount).transpose()?;
-        let counted = cash::counted_amount(typed, input.denominations.as_ref())?;
+        let typed = input
+            .counted_amount
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(Money::parse_amount)
+            .transpose()?;
+        let counted = cash::counted_amount(typed, input.denominations.as_ref(), input.confirm_zero)?;
         self.act(|tx, ctx| {
             let session = load_session(tx, input.cash_session_id)?;
             cash::check_close(session.as_ref().map(facts), ctx.actor.id, &ctx.actor.grants)?;

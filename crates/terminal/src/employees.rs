@@ -142,7 +142,7 @@ fn write_permissions(tx: &Transaction<'_>, id: EmployeeId, permissions: &Permiss
 
 /// Records the saved employee: audit entry and op (with the PIN's hash and
 /// lookup, never the PIN).
-fn record_saved(
+pub(crate) fn record_saved(
     tx: &Transaction<'_>,
     ctx: &Ctx<'_>,
     action: &'static str,

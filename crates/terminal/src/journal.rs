@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use nexus_domain::EmployeeId;
-use nexus_domain::audit::{self, AuditEntry, ChainHash, ChainedEntry, GENESIS};
+use nexus_domain::audit::{self, AuditEntry, ChainHash, ChainedEntry};
 use nexus_domain::hlc::Hlc;
 use nexus_domain::sync::{AuditRecord, Op, OpKind, WIRE_VERSION};
 use rusqlite::{Transaction, params};
@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::ts;
 
 /// What to record for an action.
@@ -30,16 +30,17 @@ pub(crate) struct Entry {
     pub new_value: Option<Value>,
 }
 
-/// The newest link of the device's chain.
+/// The newest link of the device's chain. A head that is not a hash is
+/// damage or tampering: reading it as the genesis hash would let the next
+/// entry start a fresh, valid-looking chain, so it is an error.
 pub(crate) fn head_of(conn: &rusqlite::Connection) -> Result<(i64, ChainHash)> {
     let (seq, hash): (i64, Vec<u8>) =
         conn.query_row("SELECT head_seq, head_hash FROM sync_state WHERE id = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
-    let mut head = GENESIS;
-    if hash.len() == head.len() {
-        head.copy_from_slice(&hash);
-    }
+    let head = ChainHash::try_from(hash.as_slice()).map_err(|_| {
+        Error::conflict("audit_chain_corrupt", "La cabeza de la cadena de auditoría está dañada")
+    })?;
     Ok((seq, head))
 }
 

@@ -19,6 +19,7 @@ mod journal;
 pub mod layaways;
 pub mod movements;
 pub mod outbox;
+pub mod own_pin;
 pub mod products;
 pub mod registers;
 pub mod replica;

@@ -356,30 +356,25 @@ impl Terminal {
     }
 
     /// Cancels a completed sale (`pos.cancel`): its stock comes back and the
-    /// cash it kept leaves the canceller's open session as a refund.
+    /// cash it kept leaves its session as a refund. Seed 004 lets only the
+    /// owner operate on a session, and only while it is OPEN, so the sale
+    /// must belong to the canceller's own open session; anyone else's sale,
+    /// or one of a closed session, is refused with the seed's message.
     pub fn cancel_sale(&self, input: &CancelSale) -> Result<Receipt> {
         let reason = nexus_domain::error::required_text("reason", &input.reason, 300)?;
         self.act(|tx, ctx| {
             ctx.actor.require(&[Permission::PosCancel])?;
             let receipt = load_receipt(tx, &ctx.device.store_name, input.sale_id)?
                 .ok_or_else(|| Error::not_found("sale_not_found", "Venta no encontrada"))?;
+            let session = operable_session(tx, receipt.cash_session_id, ctx.actor.id)?;
+            if input.cash_session_id.is_some_and(|id| id != session.id) {
+                return Err(Error::Rule(DomainError::InvalidSession));
+            }
             if receipt.status != "completed" {
                 return Err(Error::conflict("sale_not_cancellable", "La venta ya fue cancelada"));
             }
             let cash_kept = receipt.cash_tendered_cents - receipt.change_cents;
             let refund = if cash_kept > 0 {
-                let session_id = match input.cash_session_id {
-                    Some(id) => id,
-                    None => tx
-                        .query_row(
-                            "SELECT id FROM cash_sessions WHERE opened_by = ?1 AND status = 'OPEN'",
-                            [ctx.actor.id.to_string()],
-                            |r| r.uuid(0),
-                        )
-                        .optional()?
-                        .ok_or(Error::Rule(DomainError::InvalidSession))?,
-                };
-                let session = operable_session(tx, session_id, ctx.actor.id)?;
                 let available = drawer(tx, &session)?.expected()?;
                 if available.cents() < cash_kept {
                     return Err(insufficient_cash());

@@ -32,6 +32,7 @@ use crate::secrets::DatabaseKey;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/terminal/0001_terminal.sql"),
     include_str!("../../../migrations/terminal/0002_sync.sql"),
+    include_str!("../../../migrations/terminal/0003_pin_changes.sql"),
 ];
 
 /// How hard a commit waits for the disk.
@@ -240,12 +241,15 @@ impl Store {
         Ok(value)
     }
 
-    /// Runs `f` on the reader inside a read transaction (one snapshot).
+    /// Runs `f` on the reader inside a read transaction (one snapshot). The
+    /// transaction is a guard: it ends when `f` returns or panics, so a
+    /// panic inside one read never leaves the reader stuck in a transaction
+    /// that every later read would fail to begin.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = lock(&self.reader);
-        conn.execute_batch("BEGIN")?;
-        let value = f(&conn);
-        conn.execute_batch("COMMIT")?;
+        let mut conn = lock(&self.reader);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let value = f(&tx);
+        tx.commit()?;
         value
     }
 }
@@ -354,14 +358,14 @@ mod tests {
     #[test]
     fn upgrading_from_every_earlier_version_equals_a_fresh_database() {
         let dir = tempdir();
-        let fresh_path = dir.join("fresh.db");
+        let fresh_path = dir.path().join("fresh.db");
         let fresh = Store::open(&fresh_path, Durability::Full, &key()).unwrap();
         let fresh_schema = schema(&lock(&fresh.writer));
         let fresh_version: i64 =
             lock(&fresh.writer).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(fresh_version, MIGRATIONS.len() as i64);
         for start in 0..MIGRATIONS.len() {
-            let path = dir.join(&format!("from-{start}.db"));
+            let path = dir.path().join(format!("from-{start}.db"));
             let mut old = Connection::open(&path).unwrap();
             migrate(&mut old, &MIGRATIONS[..start]).unwrap();
             drop(old);
@@ -373,7 +377,7 @@ mod tests {
     #[test]
     fn a_database_newer_than_the_app_is_refused() {
         let dir = tempdir();
-        let path = dir.join("new.db");
+        let path = dir.path().join("new.db");
         let conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
@@ -386,7 +390,7 @@ mod tests {
     #[test]
     fn the_database_runs_in_wal_with_full_sync_and_foreign_keys() {
         let dir = tempdir();
-        let store = Store::open(&dir.join("t.db"), Durability::Full, &key()).unwrap();
+        let store = Store::open(&dir.path().join("t.db"), Durability::Full, &key()).unwrap();
         let conn = lock(&store.writer);
         let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
@@ -397,7 +401,7 @@ mod tests {
     #[test]
     fn a_failed_write_leaves_nothing() {
         let dir = tempdir();
-        let store = Store::open(&dir.join("t.db"), Durability::Full, &key()).unwrap();
+        let store = Store::open(&dir.path().join("t.db"), Durability::Full, &key()).unwrap();
         let result: Result<()> = store.write(|tx| {
             settings_set(tx, "a", "1")?;
             Err(Error::Internal("boom".into()))
@@ -415,7 +419,7 @@ mod tests {
     #[test]
     fn the_file_is_encrypted_and_opens_only_with_its_key() {
         let dir = tempdir();
-        let path = dir.join("t.db");
+        let path = dir.path().join("t.db");
         let k = key();
         let store = Store::open(&path, Durability::Full, &k).unwrap();
         store.write(|tx| settings_set(tx, "store_name", "Refaccionaria Secreta")).unwrap();
@@ -436,7 +440,7 @@ mod tests {
     #[test]
     fn a_plaintext_database_of_an_older_version_is_encrypted_when_it_opens() {
         let dir = tempdir();
-        let path = dir.join("t.db");
+        let path = dir.path().join("t.db");
         let mut old = Connection::open(&path).unwrap();
         migrate(&mut old, MIGRATIONS).unwrap();
         old.execute("INSERT INTO settings (key, value) VALUES ('store_name', 'Antigua')", []).unwrap();
@@ -462,13 +466,13 @@ mod tests {
     #[test]
     fn the_data_directory_and_its_files_are_the_owners_alone() {
         let dir = tempdir();
-        let data = dir.join("data/nested");
+        let data = dir.path().join("data/nested");
         let path = data.join("t.db");
         let k = key();
         let store = Store::open(&path, Durability::Full, &k).unwrap();
         store.write(|tx| settings_set(tx, "a", "1")).unwrap();
         assert_eq!(mode(&data), 0o700);
-        assert_eq!(mode(&dir.join("data")), 0o700, "created parents too");
+        assert_eq!(mode(&dir.path().join("data")), 0o700, "created parents too");
         for file in ["t.db", "t.db-wal", "t.db-shm"] {
             assert_eq!(mode(&data.join(file)), 0o600, "{file}");
         }
@@ -479,7 +483,7 @@ mod tests {
     fn an_older_world_readable_installation_is_tightened_on_open() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempdir();
-        let data = dir.join("data");
+        let data = dir.path().join("data");
         let path = data.join("t.db");
         let k = key();
         let store = Store::open(&path, Durability::Full, &k).unwrap();
@@ -498,24 +502,25 @@ mod tests {
         assert_eq!(mode(&data.join("t.db-journal")), 0o600);
     }
 
-    /// A directory removed when dropped.
-    pub(crate) struct TempDir(PathBuf);
-
-    impl TempDir {
-        pub(crate) fn join(&self, name: &str) -> PathBuf {
-            self.0.join(name)
-        }
+    #[test]
+    fn a_panic_inside_a_read_leaves_no_transaction_open() {
+        let dir = tempdir();
+        let store = Store::open(&dir.path().join("t.db"), Durability::Full, &key()).unwrap();
+        store.write(|tx| settings_set(tx, "a", "1")).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.read(|c| -> Result<()> {
+                settings_get(c, "a")?;
+                panic!("a bug inside a read");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(lock(&store.reader).is_autocommit(), "the read transaction ended with the panic");
+        assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("1"));
+        store.write(|tx| settings_set(tx, "a", "2")).unwrap();
+        assert_eq!(store.read(|c| settings_get(c, "a")).unwrap().as_deref(), Some("2"));
     }
 
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    pub(crate) fn tempdir() -> TempDir {
-        let dir = std::env::temp_dir().join(format!("nexus-store-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+    fn tempdir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
     }
 }

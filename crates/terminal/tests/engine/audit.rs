@@ -115,3 +115,28 @@ fn the_chain_check_finds_entries_cut_from_the_end() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("ROTA"));
 }
+
+#[test]
+fn a_malformed_chain_head_is_an_error_never_a_fresh_chain() {
+    let t = TestTerminal::demo();
+    busy_day(&t);
+    let entries = t.count("SELECT count(*) FROM audit_log");
+    // Cut the head down to a few bytes, as a careless or hostile edit would.
+    t.raw().execute_batch("UPDATE sync_state SET head_hash = X'0102'").unwrap();
+    crate::helpers::assert_code(t.verify_audit(), "audit_chain_corrupt");
+    // Nothing chains onto it: the next audited action is refused …
+    crate::helpers::assert_code(t.terminal.login(MARIA), "audit_chain_corrupt");
+    assert_eq!(t.count("SELECT count(*) FROM audit_log"), entries);
+    // … and the command line fails too.
+    let out = crate::helpers::pos_terminal(t.path(), None, &["--json", "verify-audit"]);
+    assert_eq!(crate::helpers::json_error(&out).0, "audit_chain_corrupt");
+}
+
+#[test]
+fn a_malformed_link_hash_is_an_error_not_the_genesis_hash() {
+    let t = TestTerminal::demo();
+    busy_day(&t);
+    // The CHECK on its length does not stop someone editing the file.
+    tamper(&t, "PRAGMA ignore_check_constraints = ON; UPDATE audit_log SET prev_hash = X'00' WHERE seq = 1");
+    assert!(t.verify_audit().is_err(), "a one-byte prev_hash is not read as genesis");
+}

@@ -102,6 +102,7 @@ fn unknown_ids_missing_permissions_and_wrong_states_are_refused_and_write_nothin
             cash_session_id: ghost,
             counted_amount: Some("1".into()),
             denominations: None,
+            confirm_zero: false,
         })
     });
     refused(&t, "invalid_session", || {
@@ -127,6 +128,7 @@ fn unknown_ids_missing_permissions_and_wrong_states_are_refused_and_write_nothin
         cash_session_id: s.id,
         counted_amount: Some("10".into()),
         denominations: None,
+        confirm_zero: false,
     })
     .unwrap();
     refused(&t, "session_not_closable", || {
@@ -134,6 +136,7 @@ fn unknown_ids_missing_permissions_and_wrong_states_are_refused_and_write_nothin
             cash_session_id: s.id,
             counted_amount: Some("10".into()),
             denominations: None,
+            confirm_zero: false,
         })
     });
     // Nobody logged in: nothing happens.

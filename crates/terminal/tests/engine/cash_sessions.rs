@@ -60,6 +60,7 @@ fn case_one_a_cashier_with_one_register_opens_sells_and_closes_with_the_differen
             cash_session_id: session.id,
             counted_amount: Some("50220".into()),
             denominations: None,
+            confirm_zero: false,
         })
         .unwrap();
     assert_eq!(z.expected_cents, 5_000_000 + 22_040);
@@ -140,6 +141,7 @@ fn only_the_owner_of_a_session_operates_on_it_or_closes_it() {
             cash_session_id: maria.id,
             counted_amount: Some("500".into()),
             denominations: None,
+            confirm_zero: false,
         }),
         "session_not_closable",
     );
@@ -150,6 +152,7 @@ fn only_the_owner_of_a_session_operates_on_it_or_closes_it() {
             cash_session_id: maria.id,
             counted_amount: Some("500".into()),
             denominations: None,
+            confirm_zero: false,
         }),
         "session_not_closable",
     );
@@ -159,6 +162,7 @@ fn only_the_owner_of_a_session_operates_on_it_or_closes_it() {
             cash_session_id: maria.id,
             counted_amount: Some("500".into()),
             denominations: None,
+            confirm_zero: false,
         })
         .unwrap();
     assert_code(
@@ -170,6 +174,7 @@ fn only_the_owner_of_a_session_operates_on_it_or_closes_it() {
             cash_session_id: maria.id,
             counted_amount: Some("500".into()),
             denominations: None,
+            confirm_zero: false,
         }),
         "session_not_closable",
     );
@@ -223,6 +228,7 @@ fn the_close_counts_by_denomination_and_the_z_report_has_every_figure() {
             cash_session_id: s.id,
             counted_amount: None,
             denominations: Some(count.clone()),
+            confirm_zero: false,
         })
         .unwrap();
     assert_eq!(z.expected_cents, 91_970);
@@ -250,6 +256,7 @@ fn the_close_counts_by_denomination_and_the_z_report_has_every_figure() {
             cash_session_id: s2.id,
             counted_amount: Some("90".into()),
             denominations: Some(one),
+            confirm_zero: false,
         }),
         "count_mismatch",
     );

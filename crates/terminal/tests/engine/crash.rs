@@ -7,16 +7,6 @@ use nexus_domain::sync::{Op, OpKind};
 
 use crate::helpers::{KEYRING_SERVICE, MARIA, TestTerminal};
 
-/// A tiny deterministic generator, so a failing schedule replays from its seed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
 fn seed() -> u64 {
     std::env::var("NEXUS_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
@@ -27,12 +17,13 @@ fn seed() -> u64 {
 fn a_process_killed_mid_stream_leaves_only_whole_actions() {
     let seed = seed();
     eprintln!("crash schedule seed: {seed} (replay with NEXUS_CRASH_SEED={seed})");
-    let mut rng = Lcg(seed);
+    // Seeded, so a failing schedule replays from its seed.
+    let mut rng = fastrand::Rng::with_seed(seed);
     let t = TestTerminal::demo();
     let mut total_sales = 0;
     for round in 0..8 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pos-terminal"))
-            .args(["simulate", "--sales", "100000"])
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pos-simulate"))
+            .args(["--sales", "100000"])
             .env("NEXUS_TERMINAL_DIR", t.path())
             .env("NEXUS_KEYRING_SERVICE", KEYRING_SERVICE)
             .env("NEXUS_PIN", MARIA)
@@ -40,7 +31,7 @@ fn a_process_killed_mid_stream_leaves_only_whole_actions() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let delay = 150 + rng.next() % 500;
+        let delay = rng.u64(150..650);
         std::thread::sleep(Duration::from_millis(delay));
         let still_running = child.try_wait().unwrap().is_none();
         child.kill().unwrap(); // SIGKILL

@@ -2,7 +2,7 @@
 //! secret store (Secret Service; CI runs it headless under dbus-run-session
 //! with an unlocked gnome-keyring-daemon).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,6 +10,7 @@ use nexus_terminal::cash_session::{OpenSession, SessionView};
 use nexus_terminal::products::Product;
 use nexus_terminal::sales::{NewSale, NewSaleLine, PaymentInput, Receipt};
 use nexus_terminal::{Error, ManualClock, Options, Terminal};
+use tempfile::TempDir;
 use uuid::Uuid;
 
 pub const KEYRING_SERVICE: &str = "nexus-pos-test";
@@ -21,21 +22,9 @@ pub const LUIS: &str = "4444";
 pub const CARLA: &str = "5555";
 pub const ALBERTO: &str = "6666";
 
-/// A directory removed when dropped.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new() -> TempDir {
-        let dir = std::env::temp_dir().join(format!("nexus-terminal-test-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A directory of its own for one test, removed when dropped.
+pub fn tempdir() -> TempDir {
+    tempfile::Builder::new().prefix("nexus-terminal-test-").tempdir().unwrap()
 }
 
 pub fn start_time() -> DateTime<Utc> {
@@ -62,9 +51,9 @@ pub fn options(clock: &Arc<ManualClock>) -> Options {
 impl TestTerminal {
     /// A terminal that has not been set up.
     pub fn blank() -> TestTerminal {
-        let dir = TempDir::new();
+        let dir = tempdir();
         let clock = Arc::new(ManualClock::new(start_time()));
-        let terminal = Terminal::open(&dir.0, options(&clock)).expect("terminal opens");
+        let terminal = Terminal::open(dir.path(), options(&clock)).expect("terminal opens");
         TestTerminal { terminal, clock, dir }
     }
 
@@ -77,11 +66,11 @@ impl TestTerminal {
 
     /// The same data directory opened again, as after a restart.
     pub fn reopen(&mut self) {
-        self.terminal = Terminal::open(&self.dir.0, options(&self.clock)).expect("terminal reopens");
+        self.terminal = Terminal::open(self.dir.path(), options(&self.clock)).expect("terminal reopens");
     }
 
     pub fn path(&self) -> &Path {
-        &self.dir.0
+        self.dir.path()
     }
 
     pub fn advance(&self, by: Duration) {
@@ -162,4 +151,26 @@ pub fn assert_code<T: std::fmt::Debug>(result: Result<T, Error>, code: &str) -> 
             e
         }
     }
+}
+
+/// Runs the real `pos-terminal` binary on `dir`, as the employee with `pin`.
+pub fn pos_terminal(dir: &Path, pin: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pos-terminal"));
+    command.args(args).env("NEXUS_TERMINAL_DIR", dir).env("NEXUS_KEYRING_SERVICE", KEYRING_SERVICE);
+    command.env_remove("NEXUS_PIN");
+    if let Some(pin) = pin {
+        command.env("NEXUS_PIN", pin);
+    }
+    command.output().unwrap()
+}
+
+/// The `{code, message}` a failed `--json` command printed on stderr, which
+/// must be one JSON object and nothing else.
+#[track_caller]
+pub fn json_error(out: &std::process::Output) -> (String, String) {
+    assert!(!out.status.success(), "expected a failure: {}", String::from_utf8_lossy(&out.stdout));
+    let body: serde_json::Value = serde_json::from_slice(&out.stderr)
+        .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let text = |key: &str| body[key].as_str().unwrap_or_else(|| panic!("no {key} in {body}")).to_owned();
+    (text("code"), text("message"))
 }

@@ -3,7 +3,7 @@ use nexus_terminal::cash_session::CloseSession;
 use nexus_terminal::layaways::{NewCustomer, NewLayaway, NewLayawayPayment};
 use nexus_terminal::sales::{CancelSale, NewSale, NewSaleLine, PaymentInput};
 
-use crate::helpers::{ADMIN, ALBERTO, JUAN, MARIA, TestTerminal, assert_code};
+use crate::helpers::{ADMIN, ALBERTO, JUAN, LUIS, MARIA, TestTerminal, assert_code};
 
 fn line(t: &TestTerminal, code: &str, quantity: i64, discount_bp: u16) -> NewSaleLine {
     NewSaleLine { product_id: t.product(code).id, quantity, discount_bp }
@@ -128,6 +128,7 @@ fn cancelling_a_sale_returns_its_stock_and_refunds_its_cash_from_the_drawer() {
             cash_session_id: s.id,
             counted_amount: Some("500".into()),
             denominations: None,
+            confirm_zero: false,
         })
         .unwrap();
     assert_eq!((z.sales_count, z.cancelled_count), (0, 1));
@@ -204,4 +205,82 @@ fn a_layaway_payment_goes_into_the_open_drawer_and_never_exceeds_the_balance() {
         }),
         "invalid_session",
     );
+}
+
+/// A card sale keeps no cash, so nothing about the drawer stops a refund:
+/// only the ownership check does.
+fn card_sale(t: &TestTerminal, session: uuid::Uuid) -> nexus_terminal::sales::Receipt {
+    t.as_(MARIA)
+        .sell(&NewSale {
+            cash_session_id: session,
+            customer_id: None,
+            price_tier: PriceTier::Counter,
+            lines: vec![line(t, "WD40-311", 1, 0)],
+            // 139 + IVA 22.24
+            payment: PaymentInput { card: Some("161.24".into()), ..Default::default() },
+        })
+        .unwrap()
+}
+
+#[test]
+fn nobody_cancels_a_sale_of_someone_elses_session() {
+    let t = TestTerminal::demo();
+    let maria = t.open_first(MARIA, "500");
+    let receipt = card_sale(&t, maria.id);
+    let juan = t.open_first(JUAN, "500");
+    let stock = t.product("WD40-311").stock;
+    let cancel = |pin: &str, cash_session_id| {
+        t.as_(pin).cancel_sale(&CancelSale {
+            sale_id: receipt.sale_id,
+            reason: "No era suya".into(),
+            cash_session_id,
+        })
+    };
+    // A cashier with no session, and one with their own open session,
+    // naming it or Maria's or nothing.
+    for (pin, session) in [(LUIS, None), (JUAN, None), (JUAN, Some(juan.id)), (JUAN, Some(maria.id))] {
+        let e = assert_code(cancel(pin, session), "invalid_session");
+        assert_eq!(e.to_string(), "Invalid session or not owned by user");
+    }
+    // Not the admin either: a supervisor cancel is not a back door.
+    assert_code(cancel(ADMIN, None), "invalid_session");
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'sale_cancelled'"),
+        0,
+        "a refused cancel writes nothing"
+    );
+    assert_eq!(t.product("WD40-311").stock, stock);
+    assert_eq!(t.as_(MARIA).receipt(receipt.sale_id).unwrap().status, "completed");
+    // The owner names a session other than the sale's: refused too.
+    assert_code(cancel(MARIA, Some(juan.id)), "invalid_session");
+    assert_eq!(cancel(MARIA, Some(maria.id)).unwrap().status, "cancelled");
+}
+
+#[test]
+fn a_sale_of_a_closed_session_cannot_be_cancelled() {
+    let t = TestTerminal::demo();
+    let first = t.open_first(MARIA, "500");
+    let receipt = card_sale(&t, first.id);
+    t.as_(MARIA)
+        .close_session(&CloseSession {
+            cash_session_id: first.id,
+            counted_amount: Some("500".into()),
+            denominations: None,
+            confirm_zero: false,
+        })
+        .unwrap();
+    let second = t.open_first(MARIA, "500");
+    for session in [None, Some(second.id), Some(first.id)] {
+        let e = assert_code(
+            t.as_(MARIA).cancel_sale(&CancelSale {
+                sale_id: receipt.sale_id,
+                reason: "Tarde".into(),
+                cash_session_id: session,
+            }),
+            "invalid_session",
+        );
+        assert_eq!(e.to_string(), "Invalid session or not owned by user");
+    }
+    assert_eq!(t.count("SELECT count(*) FROM outbox WHERE kind = 'sale_cancelled'"), 0);
+    assert_eq!(t.as_(MARIA).receipt(receipt.sale_id).unwrap().status, "completed");
 }

@@ -69,16 +69,16 @@ fn device_secrets_live_in_the_os_secret_store_and_not_in_the_database() {
     t.login(crate::helpers::MARIA).unwrap();
     // Without them, the terminal says so instead of guessing.
     t.forget_secrets().unwrap();
-    let reopened = Terminal::open(&t.dir.0, options(&t.clock));
+    let reopened = Terminal::open(t.dir.path(), options(&t.clock));
     assert!(matches!(reopened, Err(Error::SecretsMissing)));
 }
 
 #[test]
 fn no_reachable_secret_store_is_a_clear_error() {
-    let dir = crate::helpers::TempDir::new();
+    let dir = crate::helpers::tempdir();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pos-terminal"))
         .args(["--json", "setup", "--demo"])
-        .env("NEXUS_TERMINAL_DIR", &dir.0)
+        .env("NEXUS_TERMINAL_DIR", dir.path())
         .env("NEXUS_KEYRING_SERVICE", KEYRING_SERVICE)
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
         .output()
@@ -88,7 +88,7 @@ fn no_reachable_secret_store_is_a_clear_error() {
     assert_eq!(body["code"], "secret_store_unavailable", "{body}");
     assert!(body["message"].as_str().unwrap().contains("almacén de secretos"));
     // Without the secret store there is no database key: no database is made.
-    assert!(!Terminal::database_path(&dir.0).exists(), "a terminal is never set up without its secrets");
+    assert!(!Terminal::database_path(dir.path()).exists(), "a terminal is never set up without its secrets");
 }
 
 #[test]
