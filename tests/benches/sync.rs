@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use nexus_central::devices::{self, DeviceCaller, NewEnrollmentCode};
+use nexus_central::settings::ExposeSecret;
 use nexus_central::sync::ingest;
 use nexus_central::testing::{Scratch, Server, admin_connection, pg_url};
 use nexus_domain::BranchId;
@@ -125,7 +126,7 @@ async fn run() {
     assert_eq!(terminal.outbox_status().expect("status").pending, 0);
 
     // 2. Ingest alone, into the second copy.
-    let caller = devices::authenticate(&central, &credential).await.expect("the device");
+    let caller = devices::authenticate(&central, credential.expose_secret()).await.expect("the device");
     let ingest_pool = sqlx::PgPool::connect(&format!("{}/{ingest_db}", pg_url())).await.expect("the copy");
     let alone = DeviceCaller { db: ingest_pool.clone(), ..caller };
     let begin = Instant::now();
@@ -159,7 +160,7 @@ async fn run() {
     for batch in ops.chunks(PUSH_BATCH) {
         let r: PushResponse = http
             .post(format!("{}/v1/sync/push", server.url()))
-            .bearer_auth(&credential)
+            .bearer_auth(credential.expose_secret())
             .json(&PushRequest { ops: batch.to_vec() })
             .send()
             .await

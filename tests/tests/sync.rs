@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use nexus_central::settings::ExposeSecret;
 use nexus_domain::employee::NewEmployee;
 use nexus_domain::sync::{Op, OpKind};
 use nexus_e2e::cluster::{ADMIN, Hq, JUAN, MARIA, Store, close, open, sell};
@@ -146,7 +147,7 @@ async fn an_enrolled_terminal_takes_the_reference_data_and_its_shift_reaches_hq_
     let device = store.terminal.device().unwrap();
     let replay = reqwest::Client::new()
         .post(format!("{}/v1/sync/push", hq.url()))
-        .bearer_auth(&device.central.as_ref().unwrap().credential)
+        .bearer_auth(device.central.as_ref().unwrap().credential.expose_secret())
         .json(&nexus_domain::sync::PushRequest { ops: ops.clone() })
         .send()
         .await
@@ -270,10 +271,7 @@ async fn enrollment_codes_work_once_and_revoked_devices_are_refused_but_keep_the
     let second =
         std::sync::Arc::new(nexus_terminal::Terminal::open(&dir2.0, nexus_e2e::cluster::options()).unwrap());
     let again = nexus_terminal::sync::enroll(second.clone(), &hq.url(), &code, "Dos").await;
-    assert!(
-        matches!(again, Err(nexus_terminal::sync::SyncError::Refused { ref code, .. }) if code == "enrollment_code_invalid"),
-        "{again:?}"
-    );
+    assert!(matches!(again, Err(nexus_terminal::sync::SyncError::CodeInvalid)), "{again:?}");
     assert!(!second.is_set_up());
     // Bad input is refused before anything is sent or written.
     let code_of = |r: Result<(), nexus_terminal::sync::SyncError>| r.unwrap_err().to_body().code;
@@ -304,6 +302,129 @@ async fn enrollment_codes_work_once_and_revoked_devices_are_refused_but_keep_the
     );
     assert_eq!(status.sync.pending_ops, 1, "the sale stays, waiting");
     assert_eq!(store.terminal.session_report(session).unwrap().sales_count, 2, "the data stays");
+}
+
+/// Polls `done` until it holds; a deadline only keeps a broken build from
+/// hanging the suite.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn set_tenant_active(hq: &Hq, active: bool) {
+    sqlx::query("UPDATE tenants SET is_active = $2 WHERE id = $1")
+        .bind(hq.tenant)
+        .bind(active)
+        .execute(&hq.central.dbs.master)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_loop_retries_through_refusals_and_outages_and_stops_only_when_revoked() {
+    let hq = Hq::start().await;
+    let proxy = Proxy::start(&hq.url(), base_seed()).await;
+    let store = Store::enroll(&hq, &proxy.url(), "Mostrador").await;
+    let pending = || store.terminal.outbox_status().unwrap().pending;
+    let last_error = || store.terminal.status().unwrap().sync.last_error.unwrap_or_default();
+    let fast = nexus_terminal::sync::Pacing {
+        interval: Duration::from_millis(50),
+        debounce: Duration::from_millis(10),
+        min_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(100),
+        request_timeout: Duration::from_secs(5),
+    };
+    let client = nexus_terminal::sync::SyncClient::new(store.terminal.clone(), fast).unwrap().unwrap();
+    let running = tokio::spawn(client.run());
+
+    // Headquarters deactivates the company for a while: central answers 401.
+    set_tenant_active(&hq, false).await;
+    let session = open(&store.terminal, MARIA, "100");
+    sell(&store.terminal, session, &mut Rng::new(6));
+    eventually("central refused the device's credential", || last_error().contains("desactivada")).await;
+    // Then the network between them fails (502s, lost answers, late deliveries).
+    proxy.set_faulty(true, base_seed());
+    set_tenant_active(&hq, true).await;
+    let faults = proxy.faults();
+    eventually("the loop kept trying through the faults", || proxy.faults() > faults + 5).await;
+    assert!(!running.is_finished(), "a refusal or an outage never stops the loop");
+    // Once both are set right, what waited arrives without a restart.
+    proxy.set_faulty(false, 0);
+    eventually("the sale reached central", || pending() == 0).await;
+    assert_exactly_once(&hq, &store, "after refusals and faults").await;
+
+    // A revoked device is final: the loop stops, the data stays.
+    let device = store.terminal.device().unwrap().device_id;
+    nexus_central::devices::revoke(hq.central(), hq.tenant, device, None).await.unwrap();
+    sell(&store.terminal, session, &mut Rng::new(7));
+    eventually("the loop stopped", || running.is_finished()).await;
+    assert!(last_error().contains("revocado"), "{}", last_error());
+    assert_eq!(pending(), 1, "the sale stays, waiting");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_or_expired_enrollment_code_says_so() {
+    let hq = Hq::start().await;
+    let dir = nexus_e2e::TempDir::new("enroll-typo");
+    let terminal =
+        std::sync::Arc::new(nexus_terminal::Terminal::open(&dir.0, nexus_e2e::cluster::options()).unwrap());
+    let real = hq.code().await;
+    // One character off, then the real code after it expired.
+    let typo = format!("{}{}", &real[..real.len() - 1], if real.ends_with('A') { 'B' } else { 'A' });
+    sqlx::query("UPDATE enrollment_codes SET expires_at = NOW() - interval '1 minute'")
+        .execute(&hq.central.dbs.master)
+        .await
+        .unwrap();
+    for code in [typo.as_str(), real.as_str()] {
+        let refused =
+            nexus_terminal::sync::enroll(terminal.clone(), &hq.url(), code, "Caja").await.unwrap_err();
+        let body = refused.to_body();
+        assert_eq!(body.code, "enrollment_code_invalid", "{code}");
+        assert!(
+            body.message.contains("código de enrolamiento es incorrecto o ya venció"),
+            "{}",
+            body.message
+        );
+        assert!(!refused.to_string().contains("rechazó este dispositivo"), "{refused}");
+        assert!(!terminal.is_set_up());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_another_machine_is_refused_unless_chosen_and_the_choice_is_kept() {
+    let hq = Hq::start().await;
+    let dir = nexus_e2e::TempDir::new("enroll-http");
+    let open = || {
+        std::sync::Arc::new(nexus_terminal::Terminal::open(&dir.0, nexus_e2e::cluster::options()).unwrap())
+    };
+    let terminal = open();
+    let code = hq.code().await;
+    // Refused before anything is sent: this address would not even answer.
+    let refused =
+        nexus_terminal::sync::enroll(terminal.clone(), "http://192.0.2.10:8080", &code, "Caja").await;
+    let body = refused.unwrap_err().to_body();
+    assert_eq!(body.code, "insecure_central", "{}", body.message);
+    assert!(body.message.contains("https://"), "{}", body.message);
+    assert!(!terminal.is_set_up());
+    // Loopback by name is this machine too.
+    let by_name = hq.url().replace("127.0.0.1", "localhost");
+    let other = nexus_e2e::TempDir::new("enroll-localhost");
+    let local =
+        std::sync::Arc::new(nexus_terminal::Terminal::open(&other.0, nexus_e2e::cluster::options()).unwrap());
+    nexus_terminal::sync::enroll(local.clone(), &by_name, &code, "Local").await.unwrap();
+    assert!(!local.device().unwrap().central.as_ref().unwrap().insecure);
+    let _ = local.forget_secrets();
+    // The explicit opt-in is stored with the address and survives a restart.
+    let fresh = hq.code().await;
+    nexus_terminal::sync::enroll_insecure(terminal.clone(), &hq.url(), &fresh, "Caja").await.unwrap();
+    assert!(terminal.device().unwrap().central.as_ref().unwrap().insecure);
+    drop(terminal);
+    let reopened = open();
+    assert!(reopened.device().unwrap().central.as_ref().unwrap().insecure);
+    let _ = reopened.forget_secrets();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -401,7 +522,7 @@ async fn a_poison_op_is_rejected_with_its_reason_and_the_queue_moves_on() {
     let device = store.terminal.device().unwrap();
     let answer: nexus_domain::sync::PushResponse = reqwest::Client::new()
         .post(format!("{}/v1/sync/push", hq.url()))
-        .bearer_auth(&device.central.as_ref().unwrap().credential)
+        .bearer_auth(device.central.as_ref().unwrap().credential.expose_secret())
         .json(&nexus_domain::sync::PushRequest { ops: poisoned })
         .send()
         .await

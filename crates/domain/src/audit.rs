@@ -14,6 +14,7 @@ use std::fmt;
 use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 pub type ChainHash = [u8; 32];
@@ -315,10 +316,10 @@ pub fn verify_chain<'a>(
         if seq != expected_seq {
             return Err(ChainBreak { index, seq, kind: BreakKind::OutOfSequence { expected: expected_seq } });
         }
-        if e.prev_hash != prev {
+        if !bool::from(e.prev_hash.ct_eq(&prev)) {
             return Err(ChainBreak { index, seq, kind: BreakKind::Unlinked });
         }
-        if e.entry.chain_hash(&prev, &mut scratch) != e.hash {
+        if !bool::from(e.entry.chain_hash(&prev, &mut scratch).ct_eq(&e.hash)) {
             return Err(ChainBreak { index, seq, kind: BreakKind::Edited });
         }
         prev = e.hash;

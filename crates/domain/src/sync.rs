@@ -149,30 +149,19 @@ impl TryFrom<&AuditRecord> for ChainedEntry {
 #[error("a hash is not 64 hexadecimal digits")]
 pub struct BadHash;
 
+/// Lowercase hex, the one spelling hashes and keys have on the wire.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
-    }
-    out
+    hex::encode(bytes)
 }
 
+/// A 32-byte hash from its 64 lowercase hex digits; any other spelling is
+/// refused, so one hash never has two forms.
 pub fn unhex(text: &str) -> Result<ChainHash, BadHash> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
+    if text.bytes().any(|c| c.is_ascii_uppercase()) {
         return Err(BadHash);
     }
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Ok(c - b'0'),
-        b'a'..=b'f' => Ok(c - b'a' + 10),
-        _ => Err(BadHash),
-    };
     let mut out = [0u8; 32];
-    for (i, pair) in bytes.chunks(2).enumerate() {
-        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
-    }
+    hex::decode_to_slice(text, &mut out).map_err(|_| BadHash)?;
     Ok(out)
 }
 
@@ -408,17 +397,22 @@ pub struct EnrollRequest {
     pub device_name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What a terminal receives for its code. The secrets are wrapped: `Debug`
+/// (and so any log line or panic) prints them redacted, and they are zeroed
+/// when dropped. Central writes this answer with its own type.
+#[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     pub device_id: Uuid,
     /// The device's secret credential, shown once.
-    pub credential: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub credential: secrecy::SecretString,
     pub tenant_id: crate::TenantId,
     pub tenant_name: String,
     pub branch_id: BranchId,
     /// Hex of the tenant's PIN lookup key, so the terminal finds PINs offline.
-    pub pin_key: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub pin_key: secrecy::SecretString,
 }
 
 /// `GET /v1/sync/pull`: reference data changed after a cursor.
@@ -614,6 +608,8 @@ mod tests {
         assert_eq!(ChainedEntry::try_from(&back).unwrap(), chained);
         assert_eq!(unhex(&hex(&[0xab; 32])), Ok([0xab; 32]));
         assert_eq!(unhex("zz"), Err(BadHash));
+        assert_eq!(unhex(&"AB".repeat(32)), Err(BadHash), "one spelling only");
+        assert_eq!(unhex(&"ab".repeat(33)), Err(BadHash));
     }
 
     #[test]

@@ -101,7 +101,7 @@ fn login(rows: &mut Vec<Row>) {
     let samples = knob("NEXUS_BENCH_LOGINS", 40);
     let dir = scratch("login");
     let t = demo(&dir.0, Durability::Full);
-    let installation: String = Connection::open(Terminal::database_path(&dir.0))
+    let installation: String = nexus_terminal::open_database(&dir.0, SERVICE)
         .unwrap()
         .query_row("SELECT value FROM settings WHERE key = 'installation_id'", [], |r| r.get(0))
         .unwrap();
@@ -130,7 +130,7 @@ fn login(rows: &mut Vec<Row>) {
         handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     {
-        let mut conn = Connection::open(Terminal::database_path(&dir.0)).unwrap();
+        let mut conn = nexus_terminal::open_database(&dir.0, SERVICE).unwrap();
         let tx = conn.transaction().unwrap();
         for (pin, hash) in pins.iter().zip(&hashes) {
             tx.execute(

@@ -34,6 +34,12 @@ pub enum Error {
     /// machine's secret store.
     #[error("Faltan los secretos de este dispositivo en el almacén del sistema")]
     SecretsMissing,
+    /// The database is encrypted and its key is not in this machine's
+    /// secret store (or is not its key): its data cannot be read.
+    #[error(
+        "La base de datos local está cifrada y su llave no está en el almacén de secretos de este equipo; sin ella sus datos no se pueden leer"
+    )]
+    DatabaseKeyMissing,
     #[error("La base de datos local es de una versión más nueva ({found}) que esta aplicación ({known})")]
     SchemaTooNew { found: i64, known: i64 },
     #[error("Error de la base de datos local: {0}")]
@@ -66,6 +72,7 @@ impl Error {
             Error::AlreadySetUp => "already_set_up",
             Error::SecretStore(_) => "secret_store_unavailable",
             Error::SecretsMissing => "device_secrets_missing",
+            Error::DatabaseKeyMissing => "database_key_missing",
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",

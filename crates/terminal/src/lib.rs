@@ -115,12 +115,18 @@ pub struct Device {
 #[derive(Clone)]
 pub struct CentralLink {
     pub url: String,
-    pub credential: String,
+    /// Plain `http://` to another machine was chosen explicitly at enrollment.
+    pub insecure: bool,
+    pub credential: secrecy::SecretString,
 }
 
 impl std::fmt::Debug for CentralLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CentralLink").field("url", &self.url).field("credential", &"***").finish()
+        f.debug_struct("CentralLink")
+            .field("url", &self.url)
+            .field("insecure", &self.insecure)
+            .field("credential", &"***")
+            .finish()
     }
 }
 
@@ -181,23 +187,76 @@ pub struct Terminal {
 pub type CommitListener = Arc<dyn Fn() + Send + Sync>;
 
 const DB_FILE: &str = "nexus-terminal.db";
+/// The installation id, beside the database: it names the keyring entries,
+/// the database key among them, so it cannot live inside the encrypted file.
+const INSTALLATION_FILE: &str = "nexus-terminal.installation";
+
+/// The installation id of the data directory: from its file, else from the
+/// settings of a plaintext database of an older version, else a new one.
+/// Written to its file (owner-only) before any secret is made under it.
+fn installation_id(data_dir: &Path, db: &Path) -> Result<Uuid> {
+    let file = data_dir.join(INSTALLATION_FILE);
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return store::uuid_of(text.trim()).map_err(Error::from);
+    }
+    let legacy = if store::is_plaintext(db)? {
+        let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        settings_get(&conn, "installation_id").ok().flatten().map(|id| store::uuid_of(&id)).transpose()?
+    } else if db.metadata().is_ok_and(|m| m.len() > 0) {
+        // An encrypted database whose id is lost: its key cannot be found.
+        return Err(Error::DatabaseKeyMissing);
+    } else {
+        None
+    };
+    let id = legacy.unwrap_or_else(Uuid::now_v7);
+    store::private_file(&file)?;
+    std::fs::write(&file, id.to_string()).map_err(|e| Error::Internal(format!("{}: {e}", file.display())))?;
+    Ok(id)
+}
+
+/// The key of the database at `db`: the stored one, or a new one (saved
+/// first) when there is no data yet. Data without its key is an error.
+fn database_key(secret_store: &SecretStore, db: &Path) -> Result<secrets::DatabaseKey> {
+    match secret_store.load_database_key() {
+        Err(Error::DatabaseKeyMissing)
+            if store::is_plaintext(db)? || !db.metadata().is_ok_and(|m| m.len() > 0) =>
+        {
+            let key = secrets::DatabaseKey::generate()?;
+            secret_store.save_database_key(&key)?;
+            Ok(key)
+        }
+        other => other,
+    }
+}
+
+/// Opens the database of `data_dir` with its key, outside the engine: for
+/// tools and tests that look behind it.
+pub fn open_database(data_dir: &Path, keyring_service: &str) -> Result<rusqlite::Connection> {
+    let db = data_dir.join(DB_FILE);
+    let id =
+        std::fs::read_to_string(data_dir.join(INSTALLATION_FILE)).map_err(|_| Error::DatabaseKeyMissing)?;
+    let key = SecretStore::new(keyring_service, store::uuid_of(id.trim())?).load_database_key()?;
+    store::open_connection(&db, &key, rusqlite::OpenFlags::default())
+}
 
 impl Terminal {
     /// Opens the terminal whose data lives in `data_dir`, creating the
     /// database on first use. A set-up terminal loads its secrets from the
     /// OS secret store; a missing store or missing secrets is an error.
     pub fn open(data_dir: &Path, options: Options) -> Result<Terminal> {
-        let store = Store::open(&data_dir.join(DB_FILE), options.durability)?;
-        let installation = store.write(|tx| match settings_get(tx, "installation_id")? {
-            Some(id) => Ok(store::uuid_of(&id)?),
-            None => {
-                let id = Uuid::now_v7();
-                store::settings_set(tx, "installation_id", &id.to_string())?;
-                Ok(id)
-            }
+        let db = data_dir.join(DB_FILE);
+        store::private_dir(data_dir)?;
+        let installation = installation_id(data_dir, &db)?;
+        let secret_store = SecretStore::new(&options.keyring_service, installation);
+        let key = database_key(&secret_store, &db)?;
+        let store = Store::open(&db, options.durability, &key)?;
+        drop(key);
+        store.write(|tx| match settings_get(tx, "installation_id")? {
+            Some(id) if store::uuid_of(&id)? == installation => Ok(()),
+            Some(_) => Err(Error::Internal("the installation file does not match the database".into())),
+            None => store::settings_set(tx, "installation_id", &installation.to_string()),
         })?;
         let auto_lock = store.read(|c| settings_get(c, "auto_lock_secs"))?;
-        let secret_store = SecretStore::new(&options.keyring_service, installation);
         let terminal = Terminal {
             store,
             options,
@@ -226,14 +285,15 @@ impl Terminal {
                 settings_get(c, "store_name")?,
                 settings_get(c, "branch_id")?,
                 settings_get(c, "central_url")?,
+                settings_get(c, "central_insecure")?.is_some_and(|v| v == "1"),
             ))
         })?;
-        let (Some(tenant_id), Some(store_name), Some(branch_id), central_url) = stored else {
+        let (Some(tenant_id), Some(store_name), Some(branch_id), central_url, insecure) = stored else {
             return Ok(());
         };
         let secrets = self.secret_store.load()?;
         let central = match (central_url, secrets.credential) {
-            (Some(url), Some(credential)) => Some(CentralLink { url, credential }),
+            (Some(url), Some(credential)) => Some(CentralLink { url, insecure, credential }),
             _ => None,
         };
         let device = Device {

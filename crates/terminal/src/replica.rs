@@ -12,6 +12,7 @@ use nexus_domain::pin::PinKey;
 use nexus_domain::sync::{Change, EnrollResponse, PullPage, PushResponse, feed, payload, unhex};
 use nexus_domain::{BranchId, DomainError};
 use rusqlite::{OptionalExtension, Transaction, params};
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::error::{Error, Result};
@@ -31,11 +32,17 @@ impl Terminal {
     /// Becomes the enrolled terminal central just described: secrets in the
     /// OS store first, then the settings. Reference data follows with the
     /// first pull.
-    pub fn become_enrolled(&self, central_url: &str, enrolled: &EnrollResponse) -> Result<()> {
+    pub fn become_enrolled(
+        &self,
+        central_url: &str,
+        insecure: bool,
+        enrolled: &EnrollResponse,
+    ) -> Result<()> {
         if self.is_set_up() {
             return Err(Error::AlreadySetUp);
         }
-        let key = unhex(&enrolled.pin_key)
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(enrolled.pin_key.expose_secret(), &mut key)
             .map_err(|_| Error::Internal("central sent a malformed PIN key".into()))?;
         let secrets = DeviceSecrets {
             device_id: enrolled.device_id,
@@ -53,6 +60,9 @@ impl Terminal {
             settings_set(tx, "branch_id", &enrolled.branch_id.to_string())?;
             settings_set(tx, "mode", "enrolled")?;
             settings_set(tx, "central_url", central_url)?;
+            if insecure {
+                settings_set(tx, "central_insecure", "1")?;
+            }
             journal::record(
                 tx,
                 enrolled.device_id,
@@ -65,7 +75,9 @@ impl Terminal {
                     entity_type: "device",
                     entity_id: Some(enrolled.device_id.to_string()),
                     old_value: None,
-                    new_value: Some(json!({ "central_url": central_url, "tenant_id": enrolled.tenant_id })),
+                    new_value: Some(
+                        json!({ "central_url": central_url, "insecure": insecure, "tenant_id": enrolled.tenant_id }),
+                    ),
                 },
                 &payload::Access { event: "enrolled".into() },
             )?;
@@ -83,6 +95,7 @@ impl Terminal {
             pin_key: secrets.pin_key,
             central: Some(CentralLink {
                 url: central_url.to_owned(),
+                insecure,
                 credential: enrolled.credential.clone(),
             }),
         };

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nexus_domain::sync::{EnrollRequest, EnrollResponse, PullPage, PushRequest, PushResponse};
+use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
 use crate::error::{Error, ErrorBody};
@@ -49,14 +50,37 @@ impl Default for Pacing {
     }
 }
 
+/// Central's code for a device it revoked: the only refusal that is final.
+pub const DEVICE_REVOKED: &str = "device_revoked";
+/// Central's code for an enrollment code it does not know, already used or expired.
+pub const ENROLLMENT_CODE_INVALID: &str = "enrollment_code_invalid";
+
+/// Our code for plain `http://` to another machine without the opt-in.
+pub const INSECURE_CENTRAL: &str = "insecure_central";
+
 /// Why a sync round failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("Sin conexión con la central: {0}")]
     Offline(String),
-    /// Central does not accept this device (revoked, unknown) or this code.
-    #[error("La central rechazó este dispositivo: {message}")]
+    /// Central revoked this device. Final: it must be enrolled again.
+    #[error("{message}")]
+    Revoked { message: String },
+    /// The enrollment code was mistyped, already used or has expired.
+    #[error(
+        "El código de enrolamiento es incorrecto o ya venció; revísalo o pide uno nuevo a la oficina central"
+    )]
+    CodeInvalid,
+    /// Central did not accept the credential this time (an inactive
+    /// company, a credential it cannot check now). Retried with backoff:
+    /// it may pass once headquarters sets things right.
+    #[error("La central no aceptó la credencial de este dispositivo: {message}")]
     Refused { code: String, message: String },
+    /// Plain `http://` to another machine without the explicit opt-in.
+    #[error(
+        "La central está en http:// sin cifrar y en otro equipo: la credencial y las ventas viajarían legibles por la red. Usa https:// (TLS delante de la central) o, bajo tu responsabilidad, enrola con pos-terminal enroll --insecure"
+    )]
+    InsecureCentral,
     #[error("La central respondió {status}: {message}")]
     Central { status: u16, code: String, message: String },
     #[error(transparent)]
@@ -64,21 +88,36 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// Whether retrying can help (a revoked device or an unknown one cannot).
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, SyncError::Refused { .. })
+    /// What a 401 from central means, by its stable code.
+    pub fn unauthorized(code: String, message: String) -> SyncError {
+        match code.as_str() {
+            DEVICE_REVOKED => SyncError::Revoked { message },
+            ENROLLMENT_CODE_INVALID => SyncError::CodeInvalid,
+            _ => SyncError::Refused { code, message },
+        }
     }
 
-    /// The error as the UI shows it: central's own code where it gave one.
+    /// Whether retrying cannot help: only a revoked device. Every other
+    /// refusal, a server error or a lost network may pass on a later try.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SyncError::Revoked { .. })
+    }
+
+    /// The error as the UI shows it: a stable code and a Spanish message.
     pub fn to_body(&self) -> ErrorBody {
-        let (code, message) = match self {
-            SyncError::Offline(_) => ("central_unreachable".to_owned(), self.to_string()),
-            SyncError::Refused { code, message } | SyncError::Central { code, message, .. } => {
-                (code.clone(), message.clone())
+        let code = match self {
+            SyncError::Offline(_) => "central_unreachable",
+            SyncError::Revoked { .. } => DEVICE_REVOKED,
+            SyncError::CodeInvalid => ENROLLMENT_CODE_INVALID,
+            SyncError::InsecureCentral => INSECURE_CENTRAL,
+            SyncError::Refused { code, .. } => code,
+            // Central's own Spanish message says what it refused.
+            SyncError::Central { code, message, .. } => {
+                return ErrorBody { code: code.clone(), message: message.clone(), retry_after_secs: None };
             }
             SyncError::Engine(e) => return e.to_body(),
         };
-        ErrorBody { code, message, retry_after_secs: None }
+        ErrorBody { code: code.to_owned(), message: self.to_string(), retry_after_secs: None }
     }
 }
 
@@ -91,8 +130,39 @@ async fn blocking<T: Send + 'static>(
         .map_err(SyncError::from)
 }
 
+/// The client every request to central goes through. It never follows a
+/// redirect: one could lead the device credential to a plain `http://` address.
 fn http(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder().timeout(timeout).build().expect("an HTTP client")
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Whether the device credential and the store's data may travel to `url`:
+/// over `https://` anywhere; over plain `http://` only to this machine
+/// (127.0.0.0/8, ::1, `localhost`), or anywhere when `insecure` was chosen
+/// explicitly at enrollment.
+pub fn check_transport(url: &str, insecure: bool) -> Result<(), SyncError> {
+    let invalid = || {
+        let reason = "debe ser una dirección que empiece con https:// (o http:// en este mismo equipo)";
+        SyncError::from(Error::from(nexus_domain::DomainError::Invalid { field: "central_url", reason }))
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| invalid())?;
+    let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(invalid)?;
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback || insecure => Ok(()),
+        "http" => Err(SyncError::InsecureCentral),
+        _ => Err(invalid()),
+    }
 }
 
 async fn answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, SyncError> {
@@ -106,7 +176,7 @@ async fn answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> 
         retry_after_secs: None,
     });
     if status == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(SyncError::Refused { code: body.code, message: body.message });
+        return Err(SyncError::unauthorized(body.code, body.message));
     }
     Err(SyncError::Central { status: status.as_u16(), code: body.code, message: body.message })
 }
@@ -128,21 +198,45 @@ pub struct Enrollment {
 }
 
 /// Enrolls a blank terminal with a one-time code and takes its first
-/// snapshot of reference data.
+/// snapshot of reference data. Central must be at an `https://` address,
+/// or plain `http://` on this same machine.
 pub async fn enroll(
     terminal: Arc<Terminal>,
     central_url: &str,
     code: &str,
     device_name: &str,
 ) -> Result<(), SyncError> {
+    enroll_over(terminal, central_url, code, device_name, false).await
+}
+
+/// [`enroll`], also accepting plain `http://` to another machine: the
+/// credential and every sale then cross the network readable. Only on the
+/// explicit `--insecure` choice; the choice is stored with the address.
+pub async fn enroll_insecure(
+    terminal: Arc<Terminal>,
+    central_url: &str,
+    code: &str,
+    device_name: &str,
+) -> Result<(), SyncError> {
+    enroll_over(terminal, central_url, code, device_name, true).await
+}
+
+async fn enroll_over(
+    terminal: Arc<Terminal>,
+    central_url: &str,
+    code: &str,
+    device_name: &str,
+    insecure: bool,
+) -> Result<(), SyncError> {
     if terminal.is_set_up() {
         return Err(Error::AlreadySetUp.into());
     }
     let url = central_url.trim().trim_end_matches('/').to_owned();
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
-        let reason = "debe ser una dirección que empiece con https:// (o http:// en la red local)";
+    if url.len() > 500 {
+        let reason = "es demasiado larga";
         return Err(Error::from(nexus_domain::DomainError::Invalid { field: "central_url", reason }).into());
     }
+    check_transport(&url, insecure)?;
     if code.trim().is_empty() {
         let reason = "escribe el código que te dio la oficina central";
         return Err(Error::from(nexus_domain::DomainError::Invalid { field: "code", reason }).into());
@@ -155,7 +249,7 @@ pub async fn enroll(
         .map_err(offline)?;
     let enrolled: EnrollResponse = answer(response).await?;
     let t = terminal.clone();
-    blocking(move || t.become_enrolled(&url, &enrolled)).await?;
+    blocking(move || t.become_enrolled(&url, insecure, &enrolled)).await?;
     let client =
         SyncClient::new(terminal.clone(), Pacing::default())?.expect("an enrolled terminal has a link");
     client.pull().await?;
@@ -193,6 +287,13 @@ impl SyncClient {
         })))
     }
 
+    /// The address of `path` at central, if the link may carry the
+    /// credential there (see [`check_transport`]).
+    fn endpoint(&self, path: &str) -> Result<String, SyncError> {
+        check_transport(&self.link.url, self.link.insecure)?;
+        Ok(format!("{}{path}", self.link.url))
+    }
+
     /// Asks the loop to sync now ("sincronizar ahora", or after a commit).
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -212,8 +313,8 @@ impl SyncClient {
             };
             let send = self
                 .http
-                .post(format!("{}/v1/sync/push", self.link.url))
-                .bearer_auth(&self.link.credential)
+                .post(self.endpoint("/v1/sync/push")?)
+                .bearer_auth(self.link.credential.expose_secret())
                 .json(&PushRequest { ops })
                 .send();
             let t = self.terminal.clone();
@@ -252,8 +353,8 @@ impl SyncClient {
             let after = blocking(move || t.pull_cursor()).await?;
             let response = self
                 .http
-                .get(format!("{}/v1/sync/pull?after={after}&limit={PULL_PAGE}", self.link.url))
-                .bearer_auth(&self.link.credential)
+                .get(self.endpoint(&format!("/v1/sync/pull?after={after}&limit={PULL_PAGE}"))?)
+                .bearer_auth(self.link.credential.expose_secret())
                 .send()
                 .await
                 .map_err(offline)?;
@@ -286,8 +387,9 @@ impl SyncClient {
     }
 
     /// Runs rounds until the task is dropped: soon after each wake-up, at
-    /// least every interval, backing off with jitter after failures. A
-    /// device central refuses (revoked) stops trying; its data stays.
+    /// least every interval, backing off with jitter after failures. Only
+    /// a device central revoked stops trying (its data stays); any other
+    /// refusal, a server error or a lost network is tried again.
     pub async fn run(self: Arc<Self>) {
         let mut failures: u32 = 0;
         loop {
@@ -318,6 +420,56 @@ pub fn backoff(pacing: &Pacing, failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_is_refused_except_to_this_machine_or_when_chosen() {
+        for url in [
+            "https://central.example.mx",
+            "https://10.0.0.5:8443",
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://localhost:8080",
+            "http://LOCALHOST",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_transport(url, false).is_ok(), "{url}");
+        }
+        for url in [
+            "http://192.168.1.20:8080",
+            "http://10.0.0.5",
+            "http://central.example.mx",
+            "http://[fe80::1]",
+            "http://127.0.0.1.example.mx",
+            "http://localhost.example.mx",
+            "http://0.0.0.0:8080",
+        ] {
+            let refused = check_transport(url, false).unwrap_err();
+            assert_eq!(refused.to_body().code, INSECURE_CENTRAL, "{url}");
+            assert!(refused.to_string().contains("--insecure"));
+            assert!(check_transport(url, true).is_ok(), "{url} with the opt-in");
+        }
+        for url in ["central.example.mx", "ftp://central.example.mx", "file:///etc/passwd", "https://"] {
+            assert_eq!(check_transport(url, true).unwrap_err().to_body().code, "field_invalid", "{url}");
+        }
+    }
+
+    #[test]
+    fn only_a_revoked_device_is_final() {
+        let revoked = SyncError::unauthorized(DEVICE_REVOKED.into(), "revocado".into());
+        assert!(revoked.is_permanent());
+        assert_eq!(revoked.to_body().code, DEVICE_REVOKED);
+        for code in ["device_credential_invalid", "tenant_inactive", "token_invalid", "unknown"] {
+            let refused = SyncError::unauthorized(code.into(), "no".into());
+            assert!(!refused.is_permanent(), "{code}");
+            assert_eq!(refused.to_body().code, code);
+        }
+        let others = [
+            SyncError::Offline("connection refused".into()),
+            SyncError::Central { status: 503, code: "unavailable".into(), message: "x".into() },
+            SyncError::unauthorized(ENROLLMENT_CODE_INVALID.into(), "x".into()),
+        ];
+        assert!(others.iter().all(|e| !e.is_permanent()));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_jitter() {

@@ -114,3 +114,28 @@ fn a_command_on_a_data_directory_without_a_terminal_says_so_and_creates_nothing(
     )
     .and_then(|t| t.forget_secrets());
 }
+
+#[test]
+fn enrolling_over_plain_http_to_another_machine_needs_insecure() {
+    let dir = tempdir();
+    let enroll = |extra: &[&str]| {
+        let mut args = vec!["--json", "enroll", "--central", "http://0.0.0.0:9", "--code", "K7QX-M2PD-9HTA"];
+        args.extend_from_slice(extra);
+        pos_terminal(dir.path(), None, &args)
+    };
+    let (code, message) = json_error(&enroll(&[]));
+    assert_eq!(code, "insecure_central", "{message}");
+    assert!(message.contains("--insecure"), "{message}");
+    // With the explicit choice the check lets it through: only the network
+    // (nothing listens there) is left to refuse it.
+    let (code, message) = json_error(&enroll(&["--insecure"]));
+    assert_eq!(code, "sync_failed", "{message}");
+    assert!(message.contains("Sin conexión"), "{message}");
+    // At the shell the choice is warned about.
+    let out = pos_terminal(
+        dir.path(),
+        None,
+        &["enroll", "--central", "http://0.0.0.0:9", "--code", "K7QX-M2PD-9HTA", "--insecure"],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Aviso: --insecure"));
+}

@@ -119,9 +119,9 @@ impl TestTerminal {
         })
     }
 
-    /// A raw connection to the database file, for looking behind the engine.
+    /// A raw connection to the database file (with its key), for looking behind the engine.
     pub fn raw(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(Terminal::database_path(self.path())).unwrap()
+        nexus_terminal::open_database(self.path(), KEYRING_SERVICE).unwrap()
     }
 
     pub fn count(&self, sql: &str) -> i64 {

@@ -87,8 +87,34 @@ fn no_reachable_secret_store_is_a_clear_error() {
     let body: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(body["code"], "secret_store_unavailable", "{body}");
     assert!(body["message"].as_str().unwrap().contains("almacén de secretos"));
-    let conn = rusqlite::Connection::open(Terminal::database_path(dir.path())).unwrap();
-    let tenant: i64 =
-        conn.query_row("SELECT count(*) FROM settings WHERE key = 'tenant_id'", [], |r| r.get(0)).unwrap();
-    assert_eq!(tenant, 0, "a terminal is never set up without its secrets");
+    // Without the secret store there is no database key: no database is made.
+    assert!(!Terminal::database_path(dir.path()).exists(), "a terminal is never set up without its secrets");
+}
+
+#[test]
+fn the_database_is_encrypted_with_a_key_kept_in_the_os_secret_store() {
+    let mut t = TestTerminal::demo();
+    t.login(crate::helpers::MARIA).unwrap();
+    let path = Terminal::database_path(t.path());
+    let file = std::fs::read(&path).unwrap();
+    assert!(!file.starts_with(b"SQLite format 3"), "the file is not plaintext SQLite");
+    let name = t.device().unwrap().store_name.clone();
+    assert!(!file.windows(name.len()).any(|w| w == name.as_bytes()), "no store data readable in the file");
+    // Without the key the file is not a database; with it, it is.
+    let bare = rusqlite::Connection::open(&path).unwrap();
+    assert!(bare.query_row("SELECT count(*) FROM settings", [], |r| r.get::<_, i64>(0)).is_err());
+    let employees: i64 = t.raw().query_row("SELECT count(*) FROM employees", [], |r| r.get(0)).unwrap();
+    assert!(employees > 0);
+    // The key survives a restart; losing it is a clear error, never a new empty store.
+    t.reopen();
+    t.login(crate::helpers::MARIA).unwrap();
+    let installation: String = t
+        .raw()
+        .query_row("SELECT value FROM settings WHERE key = 'installation_id'", [], |r| r.get(0))
+        .unwrap();
+    SecretStore::new(KEYRING_SERVICE, installation.parse().unwrap()).forget_database_key().unwrap();
+    let reopened = Terminal::open(t.path(), options(&t.clock));
+    let refused = assert_code(reopened.map(|_| ()), "database_key_missing");
+    assert!(refused.to_string().contains("llave"), "{refused}");
+    assert!(!std::fs::read(&path).unwrap().starts_with(b"SQLite format 3"), "nothing was made in its place");
 }

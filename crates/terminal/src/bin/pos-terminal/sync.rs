@@ -41,9 +41,18 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// A sync failure as the CLI reports it: the engine's own error, or a
+/// stable code for what a script may act on.
 pub fn sync_error(e: nexus_terminal::sync::SyncError) -> Error {
+    use nexus_terminal::sync::{self, SyncError};
+    let code = match &e {
+        SyncError::CodeInvalid => sync::ENROLLMENT_CODE_INVALID,
+        SyncError::InsecureCentral => sync::INSECURE_CENTRAL,
+        SyncError::Revoked { .. } => sync::DEVICE_REVOKED,
+        _ => "sync_failed",
+    };
     match e {
-        nexus_terminal::sync::SyncError::Engine(e) => e,
-        other => Error::conflict("sync_failed", other.to_string()),
+        SyncError::Engine(e) => e,
+        other => Error::conflict(code, other.to_string()),
     }
 }
