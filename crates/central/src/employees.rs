@@ -132,7 +132,7 @@ pub async fn get(db: &PgPool, id: Uuid) -> Result<Employee> {
     load(&mut conn, id, false).await?.ok_or_else(not_found)
 }
 
-async fn load(conn: &mut PgConnection, id: Uuid, for_update: bool) -> Result<Option<Employee>> {
+pub(crate) async fn load(conn: &mut PgConnection, id: Uuid, for_update: bool) -> Result<Option<Employee>> {
     let lock = if for_update { " FOR UPDATE OF e" } else { "" };
     let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.id = $1{lock}")))
         .bind(id)
@@ -142,7 +142,7 @@ async fn load(conn: &mut PgConnection, id: Uuid, for_update: bool) -> Result<Opt
 }
 
 impl Employee {
-    fn state(&self) -> EmployeeState {
+    pub(crate) fn state(&self) -> EmployeeState {
         EmployeeState {
             name: self.name.clone(),
             email: self.email.clone(),
@@ -187,16 +187,21 @@ async fn write_permissions(conn: &mut PgConnection, id: Uuid, permissions: &Perm
 }
 
 /// What the audit log keeps of an employee: everything but the PIN.
-fn snapshot(e: &Employee) -> serde_json::Value {
+pub(crate) fn snapshot(e: &Employee) -> serde_json::Value {
+    state_snapshot(&e.state())
+}
+
+/// The same of an employee's state, before or after a change.
+pub(crate) fn state_snapshot(s: &EmployeeState) -> serde_json::Value {
     json!({
-        "name": e.name,
-        "email": e.email,
-        "phone": e.phone,
-        "role": e.role,
-        "branch_id": e.branch_id,
-        "max_discount_bp": e.max_discount_bp,
-        "is_active": e.is_active,
-        "permissions": e.permissions,
+        "name": s.name,
+        "email": s.email,
+        "phone": s.phone,
+        "role": s.role,
+        "branch_id": s.branch_id,
+        "max_discount_bp": s.max_discount,
+        "is_active": s.is_active,
+        "permissions": s.permissions,
     })
 }
 

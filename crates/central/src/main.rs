@@ -134,12 +134,21 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Ops parked by an older central whose kinds this build knows are applied
+/// now; a failure is logged and never stops the service.
+async fn replay_parked(central: &Central) {
+    if let Err(e) = nexus_central::sync::parked::replay_all(central).await {
+        tracing::warn!(error = %e, "parked ops not replayed");
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(cli.config.as_deref())?;
     let central = Central::new(settings)?;
     match cli.command {
         Command::Serve => {
             central.migrate_master().await.context("migrating the master database")?;
+            replay_parked(&central).await;
             let listener = tokio::net::TcpListener::bind(central.settings.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", central.settings.listen))?;
@@ -153,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate { json } => {
             let plan = central.migration_plan(!json && std::io::stderr().is_terminal());
             let report = migrate::run(&central.dbs, &plan).await?;
+            replay_parked(&central).await;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -387,6 +387,14 @@ pub struct PushResponse {
     pub conflicts: usize,
     /// The batch skipped a seq; ops after the gap were not applied.
     pub gap: bool,
+    /// Ops settled but waiting for an owner's approval at headquarters
+    /// (they raise privileges).
+    #[serde(default)]
+    pub held: usize,
+    /// Ops of a kind this central does not know yet: kept verbatim, settled,
+    /// applied by a central that knows them.
+    #[serde(default)]
+    pub parked: usize,
 }
 
 /// `POST /v1/devices/enroll`: a one-time code for a device credential.

@@ -1,5 +1,6 @@
 //! The HTTP API: routes, layers, and serving.
 
+mod approvals;
 mod auth;
 mod branches;
 mod devices;
@@ -132,6 +133,7 @@ pub fn router(central: AppState) -> Router {
         .merge(theme::routes())
         .merge(devices::routes())
         .merge(sync::routes())
+        .merge(approvals::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);

@@ -1,17 +1,21 @@
-//! `/v1/sync`: a device pushes its ops and pulls reference data; HQ reads conflicts.
+//! `/v1/sync`: a device pushes its ops and pulls reference data; HQ reads
+//! conflicts and parked ops.
 
 use axum::Json;
+use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, HqCan, ViewReports};
 use crate::devices::DeviceCaller;
+use crate::sync::incoming::{self, Arrived, PushBody};
+use crate::sync::parked::{self, ParkedOp};
 use crate::sync::{self, Conflict, feed, ingest};
-use nexus_domain::sync::{PullPage, PushRequest, PushResponse};
+use nexus_domain::sync::{PullPage, PushResponse};
 
 /// A day offline is thousands of ops; a push may carry up to a thousand.
 const PUSH_BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -22,9 +26,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(PUSH_BODY_LIMIT))
         .routes(routes!(pull))
         .routes(routes!(conflicts))
+        .routes(routes!(parked_ops))
 }
 
 /// Applies a device's ops in seq order, exactly once (device credential).
+/// An op of a kind this central does not know is parked, not refused.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", security(("bearer" = [])),
     request_body(content = Object, description = "`{ops: [Op]}` in the wire format of nexus_domain::sync"),
     responses(
@@ -32,8 +38,22 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 401, description = "Unknown or revoked device", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ))]
-async fn push(device: DeviceCaller, ApiJson(req): ApiJson<PushRequest>) -> ApiResult<Json<PushResponse>> {
-    Ok(Json(ingest::push(&device, req.ops).await?))
+async fn push(device: DeviceCaller, ApiJson(body): ApiJson<PushBody>) -> ApiResult<Json<PushResponse>> {
+    let ops = body
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            incoming::decode(raw).map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    format!("Cuerpo inválido: ops[{i}]: {e}"),
+                )
+            })
+        })
+        .collect::<Result<Vec<Arrived>, ApiError>>()?;
+    Ok(Json(ingest::push(&device, ops).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -63,4 +83,12 @@ async fn pull(device: DeviceCaller, ApiQuery(q): ApiQuery<PullQuery>) -> ApiResu
     responses((status = 200, body = Vec<Conflict>), (status = 403, description = "Not an HQ session (`hq_login_required`) or a permission is missing (`forbidden`, with `missing`)", body = ErrorBody)))]
 async fn conflicts(HqCan(caller, _): HqCan<ViewReports>) -> ApiResult<Json<Vec<Conflict>>> {
     Ok(Json(sync::conflicts(&caller.db, 500).await?))
+}
+
+/// Ops of kinds this central did not know when they arrived, kept verbatim;
+/// waiting ones first (`reports.view`).
+#[utoipa::path(get, path = "/v1/sync/parked", tag = "sync", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ParkedOp>), (status = 403, description = "Not an HQ session (`hq_login_required`) or a permission is missing (`forbidden`, with `missing`)", body = ErrorBody)))]
+async fn parked_ops(HqCan(caller, _): HqCan<ViewReports>) -> ApiResult<Json<Vec<ParkedOp>>> {
+    Ok(Json(parked::list(&caller.db).await?))
 }

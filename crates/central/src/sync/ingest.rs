@@ -16,27 +16,59 @@
 //! in the database anyway, it is redone op by op under savepoints, and an op
 //! the database refuses is rejected with the reason.
 //!
+//! Reference data (employees, registers, assignments) is re-checked against
+//! the acting employee as central knows them (`super::trust`): a refused op
+//! is rejected with its reason and recorded as an `op_refused` conflict; an
+//! employee change that raises privileges is held in `sync_approvals` until
+//! an owner decides at headquarters (`super::approvals`). An op of a kind
+//! this central does not know is parked verbatim in `sync_parked` and
+//! settled (`super::parked` applies it once a central knows the kind).
+//!
 //! What offline work made possible but the rules forbid — a cashier or a
 //! register with two open sessions, an employee deactivated meanwhile, an
 //! operation on a closed session, a stale edit, a broken audit chain — is
 //! applied (the cash moved) and recorded in `sync_conflicts` with both sides.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use nexus_domain::audit::{AuditEntry, ChainHash, ChainedEntry, GENESIS};
+use nexus_domain::employee::{self, EmployeeState};
 use nexus_domain::hlc::{Hlc, Version};
-use nexus_domain::sync::{Op, OpKind, PushResponse, Rejected, WIRE_VERSION, payload, unhex};
+use nexus_domain::sync::{AuditRecord, Op, OpKind, PushResponse, Rejected, WIRE_VERSION, payload, unhex};
+use nexus_domain::{BranchId, Permission};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::incoming::{Arrived, UnknownOp};
+use super::trust::{self, Refusal, Scope};
 use crate::devices::DeviceCaller;
+use crate::employees;
 use crate::{Error, Result};
 
 /// The most ops one push may carry.
 pub const MAX_BATCH: usize = 1_000;
+
+/// A session of the same cashier or register, as an overlap finds it.
+#[derive(sqlx::FromRow)]
+struct OtherSession {
+    id: Uuid,
+    opened_by: Uuid,
+    cash_register_id: Uuid,
+    opened_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    device_id: Option<String>,
+}
+
+/// A session's time: open until `closed_at`, which is unknown while open.
+struct Interval {
+    session: Uuid,
+    opened_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+}
 
 #[derive(Clone, Copy)]
 struct Session {
@@ -54,7 +86,7 @@ struct Employee {
 struct OpLogRow {
     seq: i64,
     op_id: Uuid,
-    kind: &'static str,
+    kind: Cow<'static, str>,
     status: &'static str,
     reason: Option<String>,
     employee_id: Option<Uuid>,
@@ -96,6 +128,57 @@ struct Planner {
     applied: usize,
     rejected: Vec<Rejected>,
     conflicts: usize,
+    held: usize,
+    parked: usize,
+    /// Set by an effect that held its op for approval instead of applying it.
+    holding: bool,
+}
+
+/// What the op log and the audit chain take from an op, whatever its kind.
+struct Trace<'a> {
+    seq: i64,
+    op_id: Uuid,
+    kind: Cow<'static, str>,
+    employee_id: Option<Uuid>,
+    device_time: DateTime<Utc>,
+    audit: &'a AuditRecord,
+}
+
+impl<'a> Trace<'a> {
+    fn of(arrived: &'a Arrived) -> Trace<'a> {
+        match arrived {
+            Arrived::Known(op) => Trace {
+                seq: op.seq,
+                op_id: op.op_id,
+                kind: Cow::Borrowed(op.kind.code()),
+                employee_id: op.employee_id.map(|e| e.0),
+                device_time: op.device_time,
+                audit: &op.audit,
+            },
+            Arrived::Unknown(u) => {
+                let e = &u.envelope;
+                Trace {
+                    seq: e.seq,
+                    op_id: e.op_id,
+                    kind: Cow::Owned(e.kind.clone()),
+                    employee_id: e.employee_id.map(|e| e.0),
+                    device_time: e.device_time,
+                    audit: &e.audit,
+                }
+            }
+        }
+    }
+}
+
+/// What became of an op applied after its push (approved, or replayed
+/// from the parked ones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replayed {
+    Applied,
+    /// It raises privileges: waiting for an owner's approval.
+    Held,
+    /// Refused with this reason.
+    Rejected(String),
 }
 
 /// Why an op is refused for good.
@@ -144,7 +227,7 @@ fn to_hash(bytes: &[u8]) -> ChainHash {
 }
 
 /// Applies a push from `device`.
-pub async fn push(device: &DeviceCaller, ops: Vec<Op>) -> Result<PushResponse> {
+pub async fn push(device: &DeviceCaller, ops: Vec<Arrived>) -> Result<PushResponse> {
     if ops.len() > MAX_BATCH {
         return Err(nexus_domain::DomainError::Invalid {
             field: "ops",
@@ -152,7 +235,7 @@ pub async fn push(device: &DeviceCaller, ops: Vec<Op>) -> Result<PushResponse> {
         }
         .into());
     }
-    if ops.iter().any(|op| op.device_id != device.device_id) {
+    if ops.iter().any(|op| op.device_id() != device.device_id) {
         return Err(Error::unauthorized("wrong_device", "Las operaciones son de otro dispositivo"));
     }
     match apply(device, &ops, false).await {
@@ -165,7 +248,7 @@ pub async fn push(device: &DeviceCaller, ops: Vec<Op>) -> Result<PushResponse> {
     }
 }
 
-async fn apply(device: &DeviceCaller, ops: &[Op], one_by_one: bool) -> Result<PushResponse> {
+async fn apply(device: &DeviceCaller, ops: &[Arrived], one_by_one: bool) -> Result<PushResponse> {
     let mut tx = device.db.begin().await?;
     sqlx::query("INSERT INTO sync_devices (device_id) VALUES ($1) ON CONFLICT (device_id) DO NOTHING")
         .bind(device.device_id)
@@ -177,34 +260,20 @@ async fn apply(device: &DeviceCaller, ops: &[Op], one_by_one: bool) -> Result<Pu
     .bind(device.device_id)
     .fetch_one(&mut *tx)
     .await?;
-    let mut sorted: Vec<&Op> = ops.iter().collect();
-    sorted.sort_by_key(|op| op.seq);
-    sorted.dedup_by_key(|op| op.seq);
-    let duplicates = sorted.iter().filter(|op| op.seq <= last_seq).count();
+    let mut sorted: Vec<&Arrived> = ops.iter().collect();
+    sorted.sort_by_key(|op| op.seq());
+    sorted.dedup_by_key(|op| op.seq());
+    let duplicates = sorted.iter().filter(|op| op.seq() <= last_seq).count();
     // The unbroken run right after `last_seq`; whatever follows a gap waits.
-    let run: Vec<&Op> = sorted
+    let run: Vec<&Arrived> = sorted
         .iter()
-        .filter(|op| op.seq > last_seq)
+        .filter(|op| op.seq() > last_seq)
         .zip(last_seq + 1..)
-        .take_while(|(op, next)| op.seq == *next)
+        .take_while(|(op, next)| op.seq() == *next)
         .map(|(op, _)| *op)
         .collect();
     let gap = duplicates + run.len() < sorted.len();
-    let mut planner = Planner {
-        device_id: device.device_id,
-        branch_id: device.branch_id,
-        sessions: HashMap::new(),
-        employees: HashMap::new(),
-        products: HashMap::new(),
-        customers: HashMap::new(),
-        sales: HashMap::new(),
-        chain_seq,
-        chain_head: to_hash(&chain_head),
-        buf: Buffers::default(),
-        applied: 0,
-        rejected: Vec::new(),
-        conflicts: 0,
-    };
+    let mut planner = Planner::new(device.device_id, device.branch_id, chain_seq, to_hash(&chain_head));
     for op in &run {
         if one_by_one {
             let before = (
@@ -213,6 +282,8 @@ async fn apply(device: &DeviceCaller, ops: &[Op], one_by_one: bool) -> Result<Pu
                 planner.applied,
                 planner.rejected.len(),
                 planner.conflicts,
+                planner.held,
+                planner.parked,
             );
             sqlx::query("SAVEPOINT op").execute(&mut *tx).await?;
             let done = async {
@@ -228,11 +299,12 @@ async fn apply(device: &DeviceCaller, ops: &[Op], one_by_one: bool) -> Result<Pu
                     sqlx::query("ROLLBACK TO SAVEPOINT op").execute(&mut *tx).await?;
                     (planner.chain_seq, planner.chain_head, planner.applied) = (before.0, before.1, before.2);
                     planner.rejected.truncate(before.3);
-                    planner.conflicts = before.4;
+                    (planner.conflicts, planner.held, planner.parked) = (before.4, before.5, before.6);
+                    planner.holding = false;
                     planner.forget_batch_state();
                     planner.buf = Buffers::default();
-                    planner.reject(op, Reject(format!("la base de datos rechazó la operación: {e}")));
-                    planner.evidence(op, "rejected");
+                    planner.reject(op.seq(), Reject(format!("la base de datos rechazó la operación: {e}")));
+                    planner.evidence(&Trace::of(op), "rejected");
                     planner.flush(&mut tx).await?;
                 }
             }
@@ -259,48 +331,143 @@ async fn apply(device: &DeviceCaller, ops: &[Op], one_by_one: bool) -> Result<Pu
         rejected: planner.rejected,
         conflicts: planner.conflicts,
         gap,
+        held: planner.held,
+        parked: planner.parked,
     })
 }
 
+/// Applies an op after its push: approved at headquarters, or parked by a
+/// central that did not know its kind. Its evidence (op log, audit entry)
+/// was written when it arrived; here only its effect is, re-checked as if
+/// it arrived now.
+pub(crate) async fn replay(
+    tx: &mut PgConnection,
+    device_id: Uuid,
+    branch_id: Uuid,
+    op: &Op,
+) -> Result<Replayed, sqlx::Error> {
+    let mut planner = Planner::new(device_id, branch_id, 0, GENESIS);
+    let outcome = match planner.effect(tx, op).await {
+        Ok(()) if planner.holding => Replayed::Held,
+        Ok(()) => Replayed::Applied,
+        Err(Failure::Reject(r)) => Replayed::Rejected(r.0),
+        Err(Failure::Db(e)) => return Err(e),
+    };
+    planner.flush(tx).await?;
+    Ok(outcome)
+}
+
+/// Writes an employee change an owner approved, by last-writer-wins: a
+/// newer edit made meanwhile keeps its place (a `stale_edit` conflict).
+/// Whether it was written.
+pub(crate) async fn apply_approved(
+    tx: &mut PgConnection,
+    device_id: Uuid,
+    branch_id: Uuid,
+    op: &Op,
+) -> Result<bool> {
+    let mut planner = Planner::new(device_id, branch_id, 0, GENESIS);
+    let e: payload::EmployeeSaved =
+        parse(op).map_err(|r| anyhow::anyhow!("approved op unreadable: {}", r.0))?;
+    let written = match planner.write_employee(tx, op.seq, &e).await {
+        Ok(written) => written,
+        Err(Failure::Db(e)) => return Err(e.into()),
+        Err(Failure::Reject(r)) => return Err(anyhow::anyhow!("approved op refused: {}", r.0).into()),
+    };
+    planner.flush(tx).await?;
+    Ok(written)
+}
+
 impl Planner {
-    /// Checks and applies one op, recording its evidence.
-    async fn op(&mut self, tx: &mut PgConnection, op: &Op) -> Result<(), sqlx::Error> {
+    fn new(device_id: Uuid, branch_id: Uuid, chain_seq: i64, chain_head: ChainHash) -> Planner {
+        Planner {
+            device_id,
+            branch_id,
+            sessions: HashMap::new(),
+            employees: HashMap::new(),
+            products: HashMap::new(),
+            customers: HashMap::new(),
+            sales: HashMap::new(),
+            chain_seq,
+            chain_head,
+            buf: Buffers::default(),
+            applied: 0,
+            rejected: Vec::new(),
+            conflicts: 0,
+            held: 0,
+            parked: 0,
+            holding: false,
+        }
+    }
+
+    /// Checks and applies (or holds, or parks) one op, recording its evidence.
+    async fn op(&mut self, tx: &mut PgConnection, arrived: &Arrived) -> Result<(), sqlx::Error> {
+        let op = match arrived {
+            Arrived::Known(op) => op,
+            Arrived::Unknown(u) => {
+                self.park(tx, u).await?;
+                self.evidence(&Trace::of(arrived), "parked");
+                return Ok(());
+            }
+        };
         let outcome = if op.v != WIRE_VERSION {
             Err(Failure::Reject(Reject(format!("versión de formato {} desconocida", op.v))))
         } else {
             self.effect(tx, op).await
         };
         match outcome {
+            Ok(()) if std::mem::take(&mut self.holding) => {
+                self.held += 1;
+                self.evidence(&Trace::of(arrived), "held");
+            }
             Ok(()) => {
                 self.applied += 1;
-                self.evidence(op, "applied");
+                self.evidence(&Trace::of(arrived), "applied");
             }
             Err(Failure::Reject(r)) => {
-                self.reject(op, r);
-                self.evidence(op, "rejected");
+                self.holding = false;
+                self.reject(op.seq, r);
+                self.evidence(&Trace::of(arrived), "rejected");
             }
             Err(Failure::Db(e)) => return Err(e),
         }
         Ok(())
     }
 
-    fn reject(&mut self, op: &Op, r: Reject) {
-        self.rejected.push(Rejected { seq: op.seq, reason: r.0 });
+    /// Keeps an op of a kind this central does not know, as it came.
+    async fn park(&mut self, tx: &mut PgConnection, u: &UnknownOp) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO sync_parked (device_id, seq, branch_id, kind, op) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (device_id, seq) DO NOTHING",
+        )
+        .bind(self.device_id)
+        .bind(u.envelope.seq)
+        .bind(self.branch_id)
+        .bind(&u.envelope.kind)
+        .bind(&u.raw)
+        .execute(&mut *tx)
+        .await?;
+        self.parked += 1;
+        Ok(())
+    }
+
+    fn reject(&mut self, seq: i64, r: Reject) {
+        self.rejected.push(Rejected { seq, reason: r.0 });
     }
 
     /// The op log row and the audit entry, checked against the chain.
-    fn evidence(&mut self, op: &Op, status: &'static str) {
+    fn evidence(&mut self, op: &Trace<'_>, status: &'static str) {
         let reason = (status == "rejected").then(|| self.rejected.last().map(|r| r.reason.clone())).flatten();
         self.buf.ops.push(OpLogRow {
             seq: op.seq,
             op_id: op.op_id,
-            kind: op.kind.code(),
+            kind: op.kind.clone(),
             status,
             reason,
-            employee_id: op.employee_id.map(|e| e.0),
+            employee_id: op.employee_id,
             device_time: op.device_time,
         });
-        let Ok(entry) = ChainedEntry::try_from(&op.audit) else {
+        let Ok(entry) = ChainedEntry::try_from(op.audit) else {
             self.conflict(op.seq, "audit_entry_unreadable", json!({ "audit": op.audit }));
             return;
         };
@@ -485,29 +652,16 @@ impl Planner {
                 if self.session(tx, s.session_id).await?.is_some() {
                     return Err(Reject(format!("la sesión {} ya existe", s.session_id)).into());
                 }
-                let clash: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
-                    "SELECT id, opened_by, cash_register_id FROM cash_sessions
-                     WHERE status = 'OPEN' AND NOT conflicted AND (opened_by = $1 OR cash_register_id = $2)",
+                // Another OPEN session of the cashier or the register: this
+                // one is kept but marked, so the one-OPEN rules still hold.
+                let clash: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM cash_sessions
+                     WHERE status = 'OPEN' AND NOT conflicted AND (opened_by = $1 OR cash_register_id = $2))",
                 )
                 .bind(s.opened_by.0)
                 .bind(s.cash_register_id)
-                .fetch_all(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-                for (other, by, register) in &clash {
-                    let kinds = [
-                        (*by == s.opened_by.0).then_some("cashier_session_elsewhere"),
-                        (*register == s.cash_register_id).then_some("register_in_use"),
-                    ];
-                    for kind in kinds.into_iter().flatten() {
-                        self.conflict(
-                            op.seq,
-                            kind,
-                            json!({ "existing": { "cash_session_id": other, "opened_by": by, "cash_register_id": register },
-                                    "received": { "cash_session_id": s.session_id, "opened_by": s.opened_by,
-                                                  "cash_register_id": s.cash_register_id, "device_id": self.device_id } }),
-                        );
-                    }
-                }
                 sqlx::query(
                     "INSERT INTO cash_sessions (id, cash_register_id, opened_by, opening_amount, status, opened_at, device_id, conflicted)
                      VALUES ($1, $2, $3, $4::numeric / 100, 'OPEN', $5, $6, $7)",
@@ -518,10 +672,12 @@ impl Planner {
                 .bind(s.opening_cents)
                 .bind(s.opened_at)
                 .bind(self.device_id.to_string())
-                .bind(!clash.is_empty())
+                .bind(clash)
                 .execute(&mut *tx)
                 .await?;
                 self.sessions.insert(s.session_id, Some(Session { open: true, opened_by: s.opened_by.0 }));
+                let interval = Interval { session: s.session_id, opened_at: s.opened_at, closed_at: None };
+                self.overlaps(tx, op.seq, &interval).await?;
                 Ok(())
             }
             OpKind::SessionClosed => {
@@ -554,6 +710,13 @@ impl Planner {
                 .execute(&mut *tx)
                 .await?;
                 self.sessions.insert(c.session_id, Some(Session { open: false, ..s }));
+                let opened_at: DateTime<Utc> =
+                    sqlx::query_scalar("SELECT opened_at FROM cash_sessions WHERE id = $1")
+                        .bind(c.session_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let interval = Interval { session: c.session_id, opened_at, closed_at: Some(c.closed_at) };
+                self.overlaps(tx, op.seq, &interval).await?;
                 let central_expected = expected_cents(tx, c.session_id).await?;
                 if central_expected != c.expected_cents {
                     self.conflict(
@@ -686,23 +849,186 @@ impl Planner {
         }
     }
 
+    /// Records every session of the same cashier or the same register whose
+    /// time overlaps `s`, open or closed, whatever order they arrived in.
+    ///
+    /// A session's interval is known in two steps. When it opens, the
+    /// sessions that began at or before it and had not ended by then surely
+    /// overlap it. When it closes, so do the ones that began inside it. A
+    /// session that began later than `s` while `s` was still open is found
+    /// by whichever of the two arrives last, so each overlapping pair is
+    /// found once the later of its facts is at central; a pair already
+    /// recorded is not recorded again.
+    async fn overlaps(&mut self, tx: &mut PgConnection, seq: i64, s: &Interval) -> Result<(), sqlx::Error> {
+        let (cashier, register): (Uuid, Uuid) =
+            sqlx::query_as("SELECT opened_by, cash_register_id FROM cash_sessions WHERE id = $1")
+                .bind(s.session)
+                .fetch_one(&mut *tx)
+                .await?;
+        let others: Vec<OtherSession> = sqlx::query_as(
+            "SELECT id, opened_by, cash_register_id, opened_at, closed_at, device_id FROM cash_sessions
+             WHERE id <> $1 AND (opened_by = $2 OR cash_register_id = $3)
+               AND CASE WHEN $5::timestamptz IS NULL
+                        THEN opened_at <= $4 AND (closed_at IS NULL OR closed_at > $4)
+                        ELSE opened_at > $4 AND opened_at < $5 END
+             ORDER BY opened_at, id",
+        )
+        .bind(s.session)
+        .bind(cashier)
+        .bind(register)
+        .bind(s.opened_at)
+        .bind(s.closed_at)
+        .fetch_all(&mut *tx)
+        .await?;
+        for OtherSession {
+            id: other,
+            opened_by: by,
+            cash_register_id: other_register,
+            opened_at,
+            closed_at,
+            device_id: device,
+        } in others
+        {
+            let kinds = [
+                (by == cashier).then_some("cashier_session_elsewhere"),
+                (other_register == register).then_some("register_in_use"),
+            ];
+            for kind in kinds.into_iter().flatten() {
+                let pair = json!([s.session, other]);
+                let known: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM sync_conflicts WHERE kind = $1 AND detail->'sessions' @> $2)",
+                )
+                .bind(kind)
+                .bind(&pair)
+                .fetch_one(&mut *tx)
+                .await?;
+                if known {
+                    continue;
+                }
+                // Written at once: the next session op of this batch must see it.
+                sqlx::query("INSERT INTO sync_conflicts (device_id, seq, kind, detail) VALUES ($1, $2, $3, $4)")
+                    .bind(self.device_id)
+                    .bind(seq)
+                    .bind(kind)
+                    .bind(json!({
+                        "sessions": pair,
+                        "existing": { "cash_session_id": other, "opened_by": by, "cash_register_id": other_register,
+                                      "opened_at": opened_at, "closed_at": closed_at, "device_id": device },
+                        "received": { "cash_session_id": s.session, "opened_by": cashier, "cash_register_id": register,
+                                      "opened_at": s.opened_at, "closed_at": s.closed_at, "device_id": self.device_id },
+                    }))
+                    .execute(&mut *tx)
+                    .await?;
+                self.conflicts += 1;
+            }
+        }
+        Ok(())
+    }
+
     fn version(&self, hlc: Hlc) -> Version {
         Version { hlc, origin: self.device_id.to_string() }
     }
 
+    fn scope(&self) -> Scope {
+        Scope { branch_id: BranchId(self.branch_id) }
+    }
+
+    /// The employee the op names as acting, re-checked as central knows
+    /// them (`needed` is the permission the action takes).
+    async fn acting(
+        &mut self,
+        tx: &mut PgConnection,
+        op: &Op,
+        needed: Permission,
+    ) -> Result<employees::Employee, Failure> {
+        let known = match op.employee_id {
+            Some(id) => load_employee(tx, id.0).await?,
+            None => None,
+        };
+        match trust::acting(op.employee_id, known.as_ref(), self.scope(), needed) {
+            Ok(actor) => Ok(actor.clone()),
+            Err(r) => Err(self.refuse(op, r)),
+        }
+    }
+
+    /// A reference-data op central will not apply: rejected with the reason,
+    /// and recorded for headquarters.
+    fn refuse(&mut self, op: &Op, r: Refusal) -> Failure {
+        self.conflict(
+            op.seq,
+            "op_refused",
+            json!({ "op_kind": op.kind.code(), "code": r.code, "reason": r.message,
+                    "employee_id": op.employee_id, "entity_id": op.payload.get("id") }),
+        );
+        Failure::Reject(Reject(format!("rechazada ({}): {}", r.code, r.message)))
+    }
+
+    /// Keeps an employee change that raises privileges for an owner to
+    /// decide, with the employee as central has it and as the op leaves it.
+    async fn hold(
+        &mut self,
+        tx: &mut PgConnection,
+        op: &Op,
+        entity: Uuid,
+        before: Option<Value>,
+        after: Value,
+    ) -> Result<(), Failure> {
+        sqlx::query(
+            "INSERT INTO sync_approvals (device_id, branch_id, seq, kind, acting_employee_id, entity_id, op, before, after)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (device_id, seq) DO NOTHING",
+        )
+        .bind(self.device_id)
+        .bind(self.branch_id)
+        .bind(op.seq)
+        .bind(op.kind.code())
+        .bind(op.employee_id.map(|e| e.0))
+        .bind(entity)
+        .bind(serde_json::to_value(op)?)
+        .bind(before)
+        .bind(after)
+        .execute(&mut *tx)
+        .await?;
+        self.holding = true;
+        Ok(())
+    }
+
+    /// An employee created, changed or re-PINed at a till: re-checked, held
+    /// when it raises privileges, written otherwise.
     async fn employee_saved(&mut self, tx: &mut PgConnection, op: &Op) -> Result<(), Failure> {
         let e: payload::EmployeeSaved = parse(op)?;
+        let actor = self.acting(tx, op, Permission::SecurityUsersManage).await?;
+        let before = load_employee(tx, e.id.0).await?;
+        let before_state = before.as_ref().map(employees::Employee::state);
+        let after = saved_state(&e);
+        if let Err(r) = trust::employee_change(&actor, self.scope(), e.id, before_state.as_ref(), &after) {
+            return Err(self.refuse(op, r));
+        }
+        if employee::raises_privileges(before_state.as_ref(), &after) {
+            let before = before.as_ref().map(employees::snapshot);
+            return self.hold(tx, op, e.id.0, before, employees::state_snapshot(&after)).await;
+        }
+        self.write_employee(tx, op.seq, &e).await.map(|_| ())
+    }
+
+    /// Writes an employee by last-writer-wins; whether it was written.
+    async fn write_employee(
+        &mut self,
+        tx: &mut PgConnection,
+        seq: i64,
+        e: &payload::EmployeeSaved,
+    ) -> Result<bool, Failure> {
         let incoming = self.version(e.hlc);
         if let Some(current) = self.employee(tx, e.id.0).await?
             && !incoming.wins_over(&current.version)
         {
             self.conflict(
-                op.seq,
+                seq,
                 "stale_edit",
                 json!({ "entity": "employee", "id": e.id,
                 "current": current.version, "received": incoming }),
             );
-            return Ok(());
+            return Ok(false);
         }
         let lookup = unhex(&e.pin_lookup).ok().map(|l| l.to_vec());
         // A PIN another active employee took meanwhile cannot identify both.
@@ -719,11 +1045,7 @@ impl Planner {
             _ => None,
         };
         if let Some(other) = taken {
-            self.conflict(
-                op.seq,
-                "pin_collision",
-                json!({ "employee_id": e.id, "other_employee_id": other }),
-            );
+            self.conflict(seq, "pin_collision", json!({ "employee_id": e.id, "other_employee_id": other }));
         }
         let lookup = if taken.is_some() { None } else { lookup };
         sqlx::query(
@@ -762,18 +1084,24 @@ impl Planner {
         .execute(&mut *tx)
         .await?;
         self.employees.insert(e.id.0, Some(Employee { active: e.is_active, version: incoming }));
-        Ok(())
+        Ok(true)
     }
 
     async fn register_saved(&mut self, tx: &mut PgConnection, op: &Op) -> Result<(), Failure> {
         let r: payload::RegisterSaved = parse(op)?;
+        self.acting(tx, op, Permission::CashRegisterManage).await?;
         let incoming = self.version(r.hlc);
-        let current: Option<(i64, String)> =
-            sqlx::query_as("SELECT hlc, origin FROM cash_registers WHERE id = $1")
+        let current: Option<(i64, String, Uuid)> =
+            sqlx::query_as("SELECT hlc, origin, branch_id FROM cash_registers WHERE id = $1")
                 .bind(r.id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if let Some((hlc, origin)) = current
+        if let Err(refusal) =
+            trust::register_change(self.scope(), current.as_ref().map(|c| BranchId(c.2)), r.branch_id)
+        {
+            return Err(self.refuse(op, refusal));
+        }
+        if let Some((hlc, origin, _)) = current
             && !incoming.wins_over(&Version { hlc: Hlc(hlc), origin: origin.clone() })
         {
             self.conflict(
@@ -828,9 +1156,18 @@ impl Planner {
 
     async fn assignment_saved(&mut self, tx: &mut PgConnection, op: &Op) -> Result<(), Failure> {
         let a: payload::AssignmentSaved = parse(op)?;
+        self.acting(tx, op, Permission::CashAssign).await?;
         let incoming = self.version(a.hlc);
-        if self.employee(tx, a.user_id.0).await?.is_none() {
-            return Err(Reject(format!("empleado desconocido {}", a.user_id)).into());
+        let assignee = load_employee(tx, a.user_id.0)
+            .await?
+            .ok_or_else(|| Reject(format!("empleado desconocido {}", a.user_id)))?;
+        let register: Option<Uuid> = sqlx::query_scalar("SELECT branch_id FROM cash_registers WHERE id = $1")
+            .bind(a.cash_register_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let register = register.ok_or_else(|| Reject(format!("caja desconocida {}", a.cash_register_id)))?;
+        if let Err(r) = trust::assignment_change(self.scope(), BranchId(register), assignee.branch_id) {
+            return Err(self.refuse(op, r));
         }
         let current: Option<(Uuid, i64, String)> = sqlx::query_as(
             "SELECT id, hlc, origin FROM cash_register_assignments WHERE cash_register_id = $1 AND user_id = $2",
@@ -890,7 +1227,7 @@ impl Planner {
             let ops = &buf.ops;
             let seqs: Vec<i64> = ops.iter().map(|o| o.seq).collect();
             let ids: Vec<Uuid> = ops.iter().map(|o| o.op_id).collect();
-            let kinds: Vec<&str> = ops.iter().map(|o| o.kind).collect();
+            let kinds: Vec<&str> = ops.iter().map(|o| o.kind.as_ref()).collect();
             let statuses: Vec<&str> = ops.iter().map(|o| o.status).collect();
             let reasons: Vec<Option<&str>> = ops.iter().map(|o| o.reason.as_deref()).collect();
             let employees: Vec<Option<Uuid>> = ops.iter().map(|o| o.employee_id).collect();
@@ -926,6 +1263,28 @@ impl Planner {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// An employee as central has it, for the re-checks.
+async fn load_employee(tx: &mut PgConnection, id: Uuid) -> Result<Option<employees::Employee>, Failure> {
+    employees::load(tx, id, false).await.map_err(|e| match e {
+        Error::Database(e) => Failure::Db(e),
+        other => Failure::Reject(Reject(format!("empleado ilegible en la central: {other}"))),
+    })
+}
+
+/// The employee as an `EmployeeSaved` leaves them.
+fn saved_state(e: &payload::EmployeeSaved) -> EmployeeState {
+    EmployeeState {
+        name: e.name.clone(),
+        email: e.email.clone(),
+        phone: e.phone.clone(),
+        role: e.role,
+        branch_id: e.branch_id,
+        max_discount: e.max_discount_bp,
+        permissions: e.permissions.clone(),
+        is_active: e.is_active,
     }
 }
 

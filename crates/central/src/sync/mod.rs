@@ -1,8 +1,12 @@
 //! Sync with terminals: ops pushed up, reference data pulled down, and the
 //! conflicts offline work left for headquarters.
 
+pub mod approvals;
 pub mod feed;
+pub mod incoming;
 pub mod ingest;
+pub mod parked;
+pub mod trust;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -24,7 +28,9 @@ pub struct Conflict {
     /// `session_closed`, `session_not_owned`, `session_already_closed`,
     /// `session_unbalanced`, `sale_already_cancelled`, `layaway_overpaid`,
     /// `stale_edit`, `pin_collision`, `register_number_taken`,
-    /// `audit_chain_break`, `audit_entry_altered`, `audit_entry_unreadable`.
+    /// `audit_chain_break`, `audit_entry_altered`, `audit_entry_unreadable`,
+    /// `op_refused` (a till's reference-data op central re-checked and
+    /// refused: `detail.code` and `detail.reason` say why).
     pub kind: String,
     pub detail: Value,
     pub created_at: DateTime<Utc>,

@@ -293,3 +293,94 @@ pub async fn audit_rows(db: &mut sqlx::PgConnection, like: &str) -> Vec<AuditRow
     .await
     .unwrap()
 }
+
+/// An enrolled device whose ops the test writes by hand, the way someone
+/// holding a till's credential could: any kind, any acting employee, with a
+/// well-formed audit chain so only what the test forges is wrong.
+pub struct Till {
+    pub credential: String,
+    pub device_id: Uuid,
+    seq: i64,
+    head: nexus_domain::audit::ChainHash,
+}
+
+impl Till {
+    pub async fn enroll(app: &TestApp, t: &Tenant, hq: &str) -> Till {
+        let credential = app.device(t, hq).await;
+        let device_id = device_id(&credential);
+        Till { credential, device_id, seq: 0, head: nexus_domain::audit::GENESIS }
+    }
+
+    /// The next op: `kind` is written as given (a kind central may not know).
+    pub fn op(&mut self, kind: &str, actor: Option<EmployeeId>, payload: Value) -> Value {
+        use nexus_domain::audit::{AuditEntry, ChainedEntry, storage_time};
+        self.seq += 1;
+        let now = storage_time(chrono::Utc::now());
+        let entry = AuditEntry {
+            id: Uuid::now_v7(),
+            chain: self.device_id.to_string(),
+            seq: self.seq,
+            device_id: Some(self.device_id.to_string()),
+            employee_id: actor.map(|a| a.0),
+            action: kind.to_uppercase(),
+            entity_type: None,
+            entity_id: None,
+            old_value: None,
+            new_value: Some(payload.clone()),
+            ip_address: None,
+            branch_id: None,
+            created_at: now,
+        };
+        let hash = entry.chain_hash(&self.head, &mut Vec::new());
+        let chained = ChainedEntry { entry, prev_hash: self.head, hash };
+        self.head = hash;
+        json!({
+            "v": nexus_domain::sync::WIRE_VERSION,
+            "op_id": Uuid::now_v7(),
+            "device_id": self.device_id,
+            "seq": self.seq,
+            "kind": kind,
+            "employee_id": actor,
+            "device_time": now,
+            "payload": payload,
+            "audit": nexus_domain::sync::AuditRecord::from(&chained),
+        })
+    }
+
+    /// Pushes `ops`; the answer must be a 200.
+    pub async fn push(&self, app: &TestApp, ops: Vec<Value>) -> Value {
+        let res = app.post("/v1/sync/push", &self.credential, json!({ "ops": ops })).await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        res.json().await.unwrap()
+    }
+}
+
+/// An `EmployeeSaved` payload for `pin`, hashed the way a terminal of the
+/// tenant hashes it, stamped now.
+pub async fn employee_payload(
+    app: &TestApp,
+    t: &Tenant,
+    id: Uuid,
+    role: &str,
+    permissions: Vec<&str>,
+    pin: &str,
+) -> Value {
+    let pin = nexus_domain::pin::Pin::parse(pin).unwrap();
+    let hash = app.central.hash_pin(t.tenant_id, &pin).await.unwrap();
+    let lookup = app.central.pin_key(t.tenant_id).lookup(&pin);
+    json!({
+        "id": id, "name": format!("Empleado {role}"), "email": null, "phone": null, "role": role,
+        "branch_id": null, "max_discount_bp": 0, "is_active": true, "permissions": permissions,
+        "pin_hash": hash, "pin_lookup": nexus_domain::sync::hex(&lookup.0),
+        "updated_at": chrono::Utc::now(), "hlc": chrono::Utc::now().timestamp_millis() << 16,
+    })
+}
+
+/// The conflicts of a kind at central, oldest first.
+pub async fn conflicts_of(db: &mut sqlx::PgConnection, kind: &str) -> Vec<Value> {
+    sqlx::query_scalar("SELECT detail FROM sync_conflicts WHERE kind = $1 ORDER BY created_at, seq")
+        .bind(kind)
+        .fetch_all(db)
+        .await
+        .unwrap()
+}

@@ -262,6 +262,10 @@ fn hq_routes(t: &crate::helpers::Tenant) -> Vec<(Method, String, Option<Value>)>
         (Method::GET, "/v1/devices".into(), None),
         (Method::POST, format!("/v1/devices/{id}/revoke"), None),
         (Method::GET, "/v1/sync/conflicts".into(), None),
+        (Method::GET, "/v1/sync/parked".into(), None),
+        (Method::GET, "/v1/approvals".into(), None),
+        (Method::POST, format!("/v1/approvals/{id}/approve"), None),
+        (Method::POST, format!("/v1/approvals/{id}/refuse"), None),
     ]
 }
 

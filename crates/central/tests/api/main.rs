@@ -16,3 +16,5 @@ mod pins;
 mod pools;
 mod provisioning;
 mod secrets;
+mod sync;
+mod trust;
