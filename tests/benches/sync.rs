@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use nexus_central::devices::{self, DeviceCaller, NewEnrollmentCode};
 use nexus_central::settings::ExposeSecret;
+use nexus_central::sync::incoming::Arrived;
 use nexus_central::sync::ingest;
 use nexus_central::testing::{Scratch, Server, admin_connection, pg_url};
 use nexus_domain::BranchId;
@@ -131,7 +132,8 @@ async fn run() {
     let alone = DeviceCaller { db: ingest_pool.clone(), ..caller };
     let begin = Instant::now();
     for batch in ops.chunks(PUSH_BATCH) {
-        let r = ingest::push(&alone, batch.to_vec()).await.expect("ingest");
+        let arrived = batch.iter().cloned().map(Arrived::Known).collect();
+        let r = ingest::push(&alone, arrived).await.expect("ingest");
         assert_eq!((r.applied, r.rejected.len()), (batch.len(), 0));
     }
     let ingest_time = begin.elapsed();
