@@ -38,6 +38,7 @@ import type { NewRegister } from './bindings/NewRegister';
 import type { NewSale } from './bindings/NewSale';
 import type { OpenSession } from './bindings/OpenSession';
 import type { OutboxStatus } from './bindings/OutboxStatus';
+import type { PinChange } from './bindings/PinChange';
 import type { Product } from './bindings/Product';
 import type { Receipt } from './bindings/Receipt';
 import type { Register } from './bindings/Register';
@@ -171,6 +172,7 @@ export const logout = () => call<void>('logout');
 export const current = () => call<LoggedIn | null>('current');
 export const setAutoLock = (secs: number) => call<void>('set_auto_lock', { secs });
 export const setPinLength = (length: number | null) => call<void>('set_pin_length', { length });
+export const changeOwnPin = (input: PinChange) => call<void>('change_own_pin', { input });
 
 // cash
 export const home = () => call<HomeContext>('home');
@@ -227,6 +229,7 @@ export const byCommand = {
   current,
   set_auto_lock: setAutoLock,
   set_pin_length: setPinLength,
+  change_own_pin: changeOwnPin,
   home,
   open_session: openSession,
   close_session: closeSession,

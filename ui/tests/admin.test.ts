@@ -59,3 +59,37 @@ describe('PINs are made by the system, never typed by an admin', () => {
     expect(w.emitted('saved')).toHaveLength(1);
   });
 });
+
+describe('changing one’s own PIN', () => {
+  it('sends the current PIN and the new one typed twice', async () => {
+    const { default: ChangePinDialog } = await import('../src/components/ChangePinDialog.vue');
+    invokeMock.mockResolvedValue(null);
+    const w = (wrapper = mount(ChangePinDialog, { attachTo: document.body }));
+    await flushPromises();
+    expect(document.activeElement).toBe(w.get('[data-test=change-pin-current]').element);
+    await w.get('[data-test=change-pin-current]').setValue('1111');
+    await w.get('[data-test=change-pin-new]').setValue('2580');
+    await w.get('[data-test=change-pin-repeat]').setValue('2581');
+    await w.get('form').trigger('submit');
+    expect(invokeMock).not.toHaveBeenCalled();
+    expect(w.get('[role=alert]').text()).toBe('Los PIN nuevos no coinciden');
+    await w.get('[data-test=change-pin-repeat]').setValue('2580');
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    expect(invokeMock).toHaveBeenCalledWith('change_own_pin', { input: { current_pin: '1111', new_pin: '2580' } });
+    expect(w.emitted('changed')).toHaveLength(1);
+  });
+
+  it('shows the engine’s refusal and stays open', async () => {
+    const { default: ChangePinDialog } = await import('../src/components/ChangePinDialog.vue');
+    invokeMock.mockRejectedValue({ code: 'pin_unavailable', message: 'Ese PIN no está disponible; elige otro' });
+    const w = (wrapper = mount(ChangePinDialog, { attachTo: document.body }));
+    await w.get('[data-test=change-pin-current]').setValue('1111');
+    await w.get('[data-test=change-pin-new]').setValue('1234');
+    await w.get('[data-test=change-pin-repeat]').setValue('1234');
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    expect(w.get('[role=alert]').text()).toContain('Ese PIN no está disponible');
+    expect(w.emitted('changed')).toBeUndefined();
+  });
+});

@@ -113,7 +113,12 @@ describe('the close dialog', () => {
     await w.get('form').trigger('submit');
     await flushPromises();
     expect(invokeMock).toHaveBeenCalledWith('close_session', {
-      input: { cash_session_id: openSession.id, counted_amount: null, denominations: { B500: 1, C050: 1 } },
+      input: {
+        cash_session_id: openSession.id,
+        counted_amount: null,
+        denominations: { B500: 1, C050: 1 },
+        confirm_zero: false,
+      },
     });
     expect(w.emitted('closed')).toHaveLength(1);
   });
@@ -142,7 +147,7 @@ describe('the close dialog', () => {
     await w.get('[data-test=close-confirm-zero]').trigger('click');
     await flushPromises();
     expect(invokeMock).toHaveBeenCalledWith('close_session', {
-      input: { cash_session_id: openSession.id, counted_amount: null, denominations: { B1000: 0 } },
+      input: { cash_session_id: openSession.id, counted_amount: null, denominations: { B1000: 0 }, confirm_zero: true },
     });
     expect(w.emitted('closed')).toHaveLength(1);
   });

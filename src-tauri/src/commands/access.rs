@@ -1,5 +1,6 @@
 //! Who is at the counter.
 
+use nexus_domain::employee::PinChange;
 use nexus_terminal::access::LoggedIn;
 use tauri::State;
 
@@ -34,4 +35,10 @@ pub async fn set_auto_lock(engine: State<'_, Engine>, secs: i64) -> Reply<()> {
 #[tauri::command]
 pub async fn set_pin_length(engine: State<'_, Engine>, length: Option<u8>) -> Reply<()> {
     engine.run(move |t| t.set_pin_length(length)).await
+}
+
+/// The logged-in employee replaces their own PIN (current PIN, new PIN).
+#[tauri::command]
+pub async fn change_own_pin(engine: State<'_, Engine>, input: PinChange) -> Reply<()> {
+    engine.run(move |t| t.change_own_pin(&input)).await
 }

@@ -62,6 +62,7 @@ commands! {
     access::current,
     access::set_auto_lock,
     access::set_pin_length,
+    access::change_own_pin,
     cash::home,
     cash::open_session,
     cash::close_session,

@@ -17,6 +17,7 @@ export const COMMANDS = [
   "current",
   "set_auto_lock",
   "set_pin_length",
+  "change_own_pin",
   "home",
   "open_session",
   "close_session",

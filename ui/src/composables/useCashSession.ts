@@ -50,11 +50,13 @@ export function useCashSession() {
     async closeSession(
       sessionId: string,
       denominations: { [key in Denomination]?: number },
+      confirmZero = false,
     ): Promise<ZReport> {
       const report = await gateway.closeSession({
         cash_session_id: sessionId,
         counted_amount: null,
         denominations,
+        confirm_zero: confirmZero,
       });
       lastReport.value = report;
       return report;
