@@ -270,3 +270,49 @@ async fn a_security_grant_to_a_cashier_waits_and_a_newer_edit_wins_over_a_late_a
     let mut db = app.tenant_db(&t).await;
     assert_eq!(conflicts_of(&mut db, "stale_edit").await.len(), 1);
 }
+
+/// The payload a till sends when an employee changes only their own PIN:
+/// everything as central has it, a new hash.
+async fn own_pin_payload(app: &TestApp, t: &crate::helpers::Tenant, hq: &str, id: Uuid, pin: &str) -> Value {
+    let view: Value = app.get(&format!("/v1/employees/{id}"), hq).await.json().await.unwrap();
+    let role = view["role"].as_str().unwrap().to_owned();
+    let permissions: Vec<String> = serde_json::from_value(view["permissions"].clone()).unwrap();
+    let mut payload =
+        employee_payload(app, t, id, &role, permissions.iter().map(String::as_str).collect(), pin).await;
+    for field in ["name", "email", "phone", "branch_id", "max_discount_bp"] {
+        payload[field] = view[field].clone();
+    }
+    payload
+}
+
+#[tokio::test]
+async fn an_employee_changing_only_their_own_pin_at_a_till_is_applied_and_nothing_more_rides_on_it() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let hq = app.hq(&t).await;
+    let (cashier, old_pin) = app.employee(&hq, "Cajera", "cashier").await;
+    let mut till = Till::enroll(&app, &t, &hq).await;
+    let own = own_pin_payload(&app, &t, &hq, cashier, "4826").await;
+    let mut promoted = own_pin_payload(&app, &t, &hq, cashier, "4827").await;
+    promoted["role"] = json!("admin");
+    let owners = own_pin_payload(&app, &t, &hq, t.owner_id.0, "736152").await;
+    let ops = vec![
+        till.op("employee_saved", Some(EmployeeId(cashier)), own),
+        till.op("employee_saved", Some(EmployeeId(cashier)), promoted),
+        till.op("employee_saved", Some(t.owner_id), owners),
+    ];
+    let answer = till.push(&app, ops).await;
+    assert_eq!((answer["settled_seq"].as_i64(), answer["applied"].as_i64()), (Some(3), Some(2)), "{answer}");
+    let rejected = answer["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{answer}");
+    assert_eq!(rejected[0]["seq"], 2, "{answer}");
+    let device = app.device(&t, &hq).await;
+    assert_eq!(app.login(&device, "4826").await.status(), StatusCode::OK, "the new PIN opens");
+    assert_eq!(app.login(&device, &old_pin).await.status(), StatusCode::UNAUTHORIZED, "the old one no more");
+    assert_eq!(
+        app.login(&device, "4827").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "no promotion rode on it"
+    );
+    assert_eq!(app.login(&device, "736152").await.status(), StatusCode::OK, "the owner's own PIN too");
+}
