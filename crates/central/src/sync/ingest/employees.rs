@@ -111,7 +111,6 @@ impl Planner {
     }
 }
 
-/// The employee as an `EmployeeSaved` leaves them.
 /// An active employee changing only their own PIN at a till — any role, the
 /// owner included: nothing about who they are or what they may do changes,
 /// so it needs no permission and raises nothing.
@@ -119,6 +118,7 @@ fn own_pin_change(op: &Op, e: &payload::EmployeeSaved, before: Option<&EmployeeS
     op.employee_id == Some(e.id) && before.is_some_and(|b| b.is_active && *b == saved_state(e))
 }
 
+/// The employee as an `EmployeeSaved` leaves them.
 fn saved_state(e: &payload::EmployeeSaved) -> EmployeeState {
     EmployeeState {
         name: e.name.clone(),
