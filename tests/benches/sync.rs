@@ -221,7 +221,11 @@ fn work_offline(t: &Terminal, wanted: usize) {
     assert!(!products.is_empty(), "the products came down with the snapshot");
     let mut rng = Rng::new(7);
     let mut sales = 0;
-    while (t.outbox_status().expect("status").pending as usize) < wanted - 1 {
+    // Every action queues one op: count them here rather than asking the
+    // outbox after each (a count over a growing queue would dominate the setup).
+    let mut pending = t.outbox_status().expect("status").pending as usize;
+    while pending < wanted - 1 {
+        pending += 1;
         sales += 1;
         if sales % 25 == 0 {
             t.move_cash(&NewMovement {
@@ -249,6 +253,7 @@ fn work_offline(t: &Terminal, wanted: usize) {
         })
         .expect("the sale commits");
     }
+    assert_eq!(t.outbox_status().expect("status").pending as usize, pending, "one op per action");
     let z = t.session_report(session).expect("report");
     let counted = nexus_domain::Money::from_cents(z.expected_cents).to_decimal_string();
     t.close_session(&CloseSession {
