@@ -245,7 +245,8 @@ impl Store {
     /// Closes the store, keeping its files and secrets for another process.
     pub fn release(mut self) -> TempDir {
         self.forget = false;
-        std::mem::replace(&mut self.dir, TempDir(std::path::PathBuf::new()))
+        // An empty stand-in takes its place (Store has a Drop of its own).
+        std::mem::replace(&mut self.dir, TempDir::new("released"))
     }
 }
 

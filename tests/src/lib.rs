@@ -19,7 +19,7 @@ pub fn workspace() -> PathBuf {
 
 /// A directory removed when dropped (`tempfile` does the removing); `.0` is
 /// its path.
-pub struct TempDir(pub PathBuf, tempfile::TempDir);
+pub struct TempDir(pub PathBuf, pub tempfile::TempDir);
 
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
