@@ -116,13 +116,7 @@ async fn decide(caller: &HqCaller, id: Uuid, approve: bool) -> Result<Approval> 
     .bind(caller.account_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE sync_ops SET status = $3, reason = $4 WHERE device_id = $1 AND seq = $2")
-        .bind(device_id)
-        .bind(seq)
-        .bind(op_status)
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?;
+    super::set_op_status(&mut tx, device_id, seq, op_status, reason).await?;
     let decided: Approval = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
         .bind(id)
         .fetch_one(&mut *tx)

@@ -36,6 +36,25 @@ pub struct Conflict {
     pub created_at: DateTime<Utc>,
 }
 
+/// Records what became of an op after its push: `applied`, `held` or
+/// `rejected` with its reason (a parked op replayed, an approval decided).
+pub(crate) async fn set_op_status(
+    conn: &mut sqlx::PgConnection,
+    device_id: Uuid,
+    seq: i64,
+    status: &str,
+    reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sync_ops SET status = $3, reason = $4 WHERE device_id = $1 AND seq = $2")
+        .bind(device_id)
+        .bind(seq)
+        .bind(status)
+        .bind(reason)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The tenant's conflicts, newest first.
 pub async fn conflicts(db: &PgPool, limit: i64) -> Result<Vec<Conflict>> {
     Ok(sqlx::query_as(

@@ -94,13 +94,7 @@ async fn replay_one(db: &PgPool, device_id: Uuid, seq: i64) -> Result<bool> {
     .bind(outcome)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE sync_ops SET status = $3, reason = $4 WHERE device_id = $1 AND seq = $2")
-        .bind(device_id)
-        .bind(seq)
-        .bind(op_status)
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?;
+    super::set_op_status(&mut tx, device_id, seq, op_status, reason.as_deref()).await?;
     tx.commit().await?;
     Ok(true)
 }
