@@ -652,3 +652,79 @@ pub async fn logout(central: &Central, caller: &HqCaller, everywhere: bool) -> R
     tx.commit().await?;
     Ok(())
 }
+
+/// A tenant's HQ accounts as the owner manages them.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct AccountSummary {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Every HQ account of a tenant.
+pub async fn accounts(central: &Central, tenant: Uuid) -> Result<Vec<AccountSummary>> {
+    Ok(sqlx::query_as(
+        "SELECT id, email, name, role, is_active, created_at FROM hq_accounts
+         WHERE tenant_id = $1 ORDER BY created_at, id",
+    )
+    .bind(tenant)
+    .fetch_all(&central.dbs.master)
+    .await?)
+}
+
+/// Deactivates or reactivates an HQ account of the caller's tenant (the
+/// owner only, never their own): a deactivated account's sessions are
+/// refused at once, and they end.
+pub async fn set_active(
+    central: &Central,
+    caller: &HqCaller,
+    id: Uuid,
+    active: bool,
+) -> Result<AccountSummary> {
+    caller.require_owner()?;
+    if id == caller.account_id {
+        return Err(DomainError::Invalid {
+            field: "account",
+            reason: "no puedes desactivar tu propia cuenta",
+        }
+        .into());
+    }
+    let mut master = central.dbs.master.begin().await?;
+    let changed: Option<AccountSummary> = sqlx::query_as(
+        "UPDATE hq_accounts SET is_active = $3 WHERE id = $1 AND tenant_id = $2
+         RETURNING id, email, name, role, is_active, created_at",
+    )
+    .bind(id)
+    .bind(caller.tenant.id)
+    .bind(active)
+    .fetch_optional(&mut *master)
+    .await?;
+    let changed = changed.ok_or_else(|| Error::not_found("hq_account_not_found", "Cuenta no encontrada"))?;
+    if !active {
+        sqlx::query(
+            "UPDATE hq_sessions SET ended_at = clock_timestamp() WHERE account_id = $1 AND ended_at IS NULL",
+        )
+        .bind(id)
+        .execute(&mut *master)
+        .await?;
+    }
+    let mut tx = caller.db.begin().await?;
+    audit::record(
+        &mut tx,
+        &caller.origin(),
+        Change {
+            action: if active { "HQ_ACCOUNT_REACTIVATE" } else { "HQ_ACCOUNT_DEACTIVATE" },
+            entity_type: "hq_account",
+            entity_id: Some(id.to_string()),
+            old_value: Some(serde_json::json!({ "is_active": !active })),
+            new_value: Some(serde_json::json!({ "is_active": active })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    master.commit().await?;
+    Ok(changed)
+}

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod auth;
 pub mod branches;
+pub mod console;
 pub mod db;
 pub mod demo;
 pub mod devices;
@@ -16,6 +17,7 @@ pub mod employees;
 pub mod error;
 pub mod hq;
 pub mod http;
+pub mod invitations;
 pub mod migrate;
 pub mod provision;
 pub mod secret;

@@ -85,6 +85,20 @@ enum HqCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Invite a person to a tenant's headquarters: prints a one-time link
+    /// (valid 72 hours) where they choose their own password.
+    Invite {
+        #[arg(long)]
+        tenant: uuid::Uuid,
+        #[arg(long)]
+        email: String,
+        /// owner, admin, accountant or auditor.
+        #[arg(long)]
+        role: String,
+        /// The console's public address, to print a whole link.
+        #[arg(long, env = "NEXUS_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -240,6 +254,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("{}", serde_json::to_string_pretty(&revoked)?);
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hq(HqCommand::Invite { tenant, email, role, public_url }) => {
+            central.migrate_master().await?;
+            let failed = |e: nexus_central::Error| anyhow::anyhow!("{e}");
+            let role = hq::HqRole::parse(&role).map_err(|e| failed(e.into()))?;
+            let created = nexus_central::invitations::create(
+                &central,
+                tenant,
+                None,
+                &nexus_central::invitations::NewInvitation { email, role },
+            )
+            .await
+            .map_err(failed)?;
+            let link =
+                format!("{}/console/invite/{}", public_url.trim_end_matches('/'), created.code.expose());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "invitation_id": created.invitation.id,
+                    "email": created.invitation.email,
+                    "role": created.invitation.role,
+                    "expires_at": created.invitation.expires_at,
+                    "code": created.code,
+                    "link": link,
+                }))?
+            );
+            eprintln!("send the link to its holder now: it is not shown again");
             Ok(ExitCode::SUCCESS)
         }
         Command::Hq(HqCommand::Add { tenant, email, role, name }) => {

@@ -40,6 +40,14 @@ impl ApiError {
         self.status
     }
 
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     fn with(mut self, key: &str, value: Value) -> ApiError {
         self.extra.insert(key.to_owned(), value);
         self

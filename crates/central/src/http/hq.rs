@@ -4,17 +4,98 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, ClientIp};
+use super::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::hq::{self, HqAccount, HqCaller, HqLoginRequest, HqLoginResponse};
+use crate::invitations::{
+    self, AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, NewInvitation,
+};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(me)).routes(routes!(logout))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(me))
+        .routes(routes!(logout))
+        .routes(routes!(invite, invitations))
+        .routes(routes!(revoke_invitation))
+        .routes(routes!(preview_invitation))
+        .routes(routes!(accept_invitation))
+}
+
+/// Invites a person to headquarters by email and role (the owner only);
+/// answers the one-time code, shown once.
+#[utoipa::path(post, path = "/v1/hq/invitations", tag = "hq", request_body = NewInvitation, security(("bearer" = [])),
+    responses((status = 201, body = CreatedInvitation),
+        (status = 403, description = "Not an HQ session (`hq_login_required`) or not the owner (`hq_owner_required`)", body = ErrorBody),
+        (status = 409, description = "The email already has an account (`hq_email_taken`)", body = ErrorBody),
+        (status = 422, description = "A malformed email", body = ErrorBody)))]
+async fn invite(
+    State(central): State<AppState>,
+    caller: HqCaller,
+    ApiJson(new): ApiJson<NewInvitation>,
+) -> ApiResult<(StatusCode, Json<CreatedInvitation>)> {
+    let created = invitations::create(&central, caller.tenant.id, Some(&caller), &new).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The tenant's invitations, newest first (the owner only).
+#[utoipa::path(get, path = "/v1/hq/invitations", tag = "hq", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Invitation>),
+        (status = 403, description = "Not an HQ session (`hq_login_required`) or not the owner (`hq_owner_required`)", body = ErrorBody)))]
+async fn invitations(State(central): State<AppState>, caller: HqCaller) -> ApiResult<Json<Vec<Invitation>>> {
+    caller.require_owner()?;
+    Ok(Json(invitations::list(&central, caller.tenant.id).await?))
+}
+
+/// Withdraws an invitation not yet accepted (the owner only).
+#[utoipa::path(post, path = "/v1/hq/invitations/{id}/revoke", tag = "hq", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Invitation),
+        (status = 403, description = "Not an HQ session (`hq_login_required`) or not the owner (`hq_owner_required`)", body = ErrorBody),
+        (status = 404, description = "No such open invitation in this tenant (`invitation_invalid`)", body = ErrorBody)))]
+async fn revoke_invitation(
+    State(central): State<AppState>,
+    caller: HqCaller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Invitation>> {
+    Ok(Json(invitations::revoke(&central, &caller, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct InvitationCode {
+    code: String,
+}
+
+/// What an invitation offers, before accepting it (the code is the credential).
+#[utoipa::path(post, path = "/v1/hq/invitations/preview", tag = "hq", request_body = InvitationCode,
+    responses((status = 200, body = InvitationPreview),
+        (status = 404, description = "Unknown or withdrawn (`invitation_invalid`)", body = ErrorBody),
+        (status = 409, description = "Already used (`invitation_used`) or expired (`invitation_expired`)", body = ErrorBody)))]
+async fn preview_invitation(
+    State(central): State<AppState>,
+    ApiJson(body): ApiJson<InvitationCode>,
+) -> ApiResult<Json<InvitationPreview>> {
+    Ok(Json(invitations::preview(&central, &body.code).await?))
+}
+
+/// Accepts an invitation with a name and a chosen password; the account exists from then on.
+#[utoipa::path(post, path = "/v1/hq/invitations/accept", tag = "hq", request_body = AcceptInvitation,
+    responses((status = 201, body = HqAccount),
+        (status = 404, description = "Unknown or withdrawn (`invitation_invalid`)", body = ErrorBody),
+        (status = 409, description = "Already used (`invitation_used`), expired (`invitation_expired`) or the email got an account meanwhile (`hq_email_taken`)", body = ErrorBody),
+        (status = 422, description = "A missing name or a password too short or too long", body = ErrorBody)))]
+async fn accept_invitation(
+    State(central): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<AcceptInvitation>,
+) -> ApiResult<(StatusCode, Json<HqAccount>)> {
+    Ok((StatusCode::CREATED, Json(invitations::accept(&central, &req, ip).await?)))
 }
 
 /// Logs in with an HQ account's email and password; returns a session token.

@@ -139,6 +139,7 @@ pub fn router(central: AppState) -> Router {
     ErrorStatuses.modify(&mut api);
     let api = Arc::new(api);
     router
+        .merge(crate::console::router())
         .route("/v1/openapi.json", axum::routing::get(move || meta::openapi(api.clone())))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod config;
+mod console;
 mod contract;
 mod devices;
 mod helpers;

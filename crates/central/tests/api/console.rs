@@ -1,0 +1,483 @@
+//! The headquarters console as a browser uses it: the login form, the
+//! session cookie, CSRF tokens on every form, pages per permission, other
+//! tenants' ids, and hostile text escaped everywhere.
+
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::{Response, StatusCode, redirect};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{OWNER_PASSWORD, Tenant, TestApp, device_id};
+
+/// A browser without JavaScript: it keeps the console's cookies, follows no
+/// redirect by itself, and reads the CSRF token out of the pages.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        let client = reqwest::Client::builder().redirect(redirect::Policy::none()).build().unwrap();
+        Browser { client, base: app.url(""), cookies: Vec::new() }
+    }
+
+    /// A browser that already holds a session token as its cookie.
+    fn with_session(app: &TestApp, token: &str) -> Browser {
+        let mut b = Browser::new(app);
+        b.cookies.push(("nexus_console".into(), token.into()));
+        b
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep_cookies(&mut self, headers: &HeaderMap) {
+        for value in headers.get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Response {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(res.headers());
+        res
+    }
+
+    async fn post_with(&mut self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Response {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap());
+        if let Some(origin) = origin {
+            req = req.header("origin", origin);
+        }
+        let res = req.send().await.unwrap();
+        self.keep_cookies(res.headers());
+        res
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        let origin = self.base.trim_end_matches('/').to_owned();
+        self.post_with(path, form, Some(&origin)).await
+    }
+
+    /// A page's HTML, which must answer 200.
+    async fn page(&mut self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.text().await.unwrap()
+    }
+
+    /// The CSRF token of the forms of a page.
+    async fn csrf(&mut self, path: &str) -> String {
+        csrf_of(&self.page(path).await)
+    }
+
+    /// Logs in through the form; returns the answer to the post.
+    async fn login(&mut self, email: &str, password: &str, next: &str) -> Response {
+        let csrf = csrf_of(&self.page(&format!("/console/login?next={next}")).await);
+        self.post(
+            "/console/login",
+            &[("csrf", &csrf), ("email", email), ("password", password), ("next", next)],
+        )
+        .await
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a form with a CSRF token") + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+fn location(res: &Response) -> String {
+    res.headers().get(LOCATION).expect("a redirect").to_str().unwrap().to_owned()
+}
+
+async fn owner_browser(app: &TestApp, t: &Tenant) -> Browser {
+    let mut b = Browser::new(app);
+    let res = b.login(&t.owner_email, OWNER_PASSWORD, "/console").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
+    b
+}
+
+async fn devices_of(app: &TestApp, hq: &str) -> Vec<Value> {
+    app.get("/v1/devices", hq).await.json::<Vec<Value>>().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_owner_logs_in_through_the_form_into_an_http_only_strict_session_cookie() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Refaccionaria <Norte> & Hijos").await;
+    let mut b = Browser::new(&app);
+    let login = b.get("/console/login").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let csp = login.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(login.headers()["x-frame-options"], "DENY");
+
+    let res = b.login(&t.owner_email, OWNER_PASSWORD, "/console").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/console");
+    let cookie = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("nexus_console="))
+        .expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    // Asked for at 127.0.0.1, the one place it may travel without TLS.
+    assert!(!cookie.contains("Secure"), "{cookie}");
+
+    let home = b.page("/console").await;
+    // The tenant's name is escaped, never markup.
+    assert!(
+        home.contains("Refaccionaria &lt;Norte&gt; &amp; Hijos")
+            || home.contains("Refaccionaria &#60;Norte&#62; &#38; Hijos"),
+        "{home}"
+    );
+    assert!(!home.contains("<Norte>"));
+
+    // The cookie is the session: the same token works as a bearer token.
+    let token = b.cookies.iter().find(|(k, _)| k == "nexus_console").unwrap().1.clone();
+    let me: Value = app.get("/v1/hq/me", &token).await.json().await.unwrap();
+    assert_eq!(me["email"], t.owner_email);
+}
+
+#[tokio::test]
+async fn behind_tls_the_cookie_is_secure() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let b = Browser::new(&app);
+    let page = b.client.get(app.url("/console/login")).header("host", "hq.example.mx").send().await.unwrap();
+    let set = page.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(set.contains("Secure"), "{set}");
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let res = b
+        .client
+        .post(app.url("/console/login"))
+        .header("host", "hq.example.mx")
+        .header(
+            "cookie",
+            format!("nexus_console_login={}", set.split(';').next().unwrap().split_once('=').unwrap().1),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            serde_urlencoded::to_string([
+                ("csrf", csrf.as_str()),
+                ("email", &t.owner_email),
+                ("password", OWNER_PASSWORD),
+                ("next", "/console"),
+            ])
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("nexus_console="))
+        .unwrap()
+        .to_owned();
+    assert!(session.contains("Secure"), "{session}");
+}
+
+#[tokio::test]
+async fn a_page_without_a_session_sends_the_browser_to_log_in_and_back_but_never_elsewhere() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let mut b = Browser::new(&app);
+    let res = b.get("/console/devices").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/console/login?next=%2Fconsole%2Fdevices");
+    let res = b.login(&t.owner_email, OWNER_PASSWORD, "/console/devices").await;
+    assert_eq!(location(&res), "/console/devices");
+
+    for hostile in ["https://evil.example/", "//evil.example", "/console//evil.example", "/v1/hq/me"] {
+        let mut b = Browser::new(&app);
+        let res = b.login(&t.owner_email, OWNER_PASSWORD, hostile).await;
+        assert_eq!(location(&res), "/console", "{hostile}");
+    }
+
+    // A counter's PIN token, or a made-up one, as the cookie opens nothing.
+    let hq = app.hq(&t).await;
+    let device = app.device(&t, &hq).await;
+    let counter = app.token(&device, &t.owner_pin).await;
+    for token in [counter.as_str(), "nxh.00000000-0000-0000-0000-000000000000.00", "basura"] {
+        let mut b = Browser::with_session(&app, token);
+        let res = b.get("/console").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{token}");
+        assert!(location(&res).starts_with("/console/login"));
+    }
+}
+
+#[tokio::test]
+async fn a_login_form_without_its_token_or_posted_from_another_site_logs_nobody_in() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    // No token at all.
+    let mut b = Browser::new(&app);
+    let res = b.post("/console/login", &[("email", &t.owner_email), ("password", OWNER_PASSWORD)]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(!b.cookies.iter().any(|(k, _)| k == "nexus_console"));
+    // A token from the page, but the form comes from another site.
+    let mut b = Browser::new(&app);
+    let csrf = b.csrf("/console/login").await;
+    let res = b
+        .post_with(
+            "/console/login",
+            &[("csrf", &csrf), ("email", &t.owner_email), ("password", OWNER_PASSWORD)],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(!b.cookies.iter().any(|(k, _)| k == "nexus_console"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_answered_on_the_page_and_repeated_failures_lock_the_email() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let mut b = Browser::new(&app);
+    let res = b.login(&t.owner_email, "no-es-la-contraseña", "/console").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Correo o contraseña incorrectos"), "{html}");
+    // The email typed stays in the form; the password does not.
+    assert!(html.contains(&t.owner_email) && !html.contains("no-es-la-contraseña"));
+    let mut last = StatusCode::OK;
+    for _ in 0..6 {
+        last = b.login(&t.owner_email, "no-es-la-contraseña", "/console").await.status();
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    // Locked: even the right password waits.
+    let res = b.login(&t.owner_email, OWNER_PASSWORD, "/console").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_form_without_the_session_csrf_token_revokes_nothing() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let hq = app.hq(&t).await;
+    let device = device_id(&app.device(&t, &hq).await);
+    let mut b = owner_browser(&app, &t).await;
+    let path = format!("/console/devices/{device}/revoke");
+    // Missing, empty, another session's token, and from another site.
+    let mut other = owner_browser(&app, &t).await;
+    let foreign = other.csrf("/console/devices").await;
+    for form in [vec![], vec![("csrf", "")], vec![("csrf", foreign.as_str())]] {
+        let res = b.post(&path, &form).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.text().await.unwrap().contains("csrf_invalid"));
+    }
+    let csrf = b.csrf("/console/devices").await;
+    let res = b.post_with(&path, &[("csrf", &csrf)], Some("https://evil.example")).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(devices_of(&app, &hq).await[0]["revoked_at"].is_null());
+
+    // With it, the device is revoked and the page shows it.
+    let res = b.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!devices_of(&app, &hq).await[0]["revoked_at"].is_null());
+    assert!(b.page("/console/devices").await.contains("Revocado"));
+}
+
+#[tokio::test]
+async fn each_role_sees_the_pages_it_may_and_an_auditor_cannot_revoke_a_device() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let hq = app.hq(&t).await;
+    let device = device_id(&app.device(&t, &hq).await);
+    let revoke = format!("/console/devices/{device}/revoke");
+
+    let mut auditor = Browser::with_session(&app, &app.hq_as(&t, "auditor").await);
+    let html = auditor.page("/console/devices").await;
+    assert!(html.contains("Caja de prueba"));
+    assert!(!html.contains(&revoke), "no revoke button for an auditor");
+    assert!(!html.contains("/console/approvals"), "only the owner approves");
+    let csrf = csrf_of(&html);
+    let res = auditor.post(&revoke, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(devices_of(&app, &hq).await[0]["revoked_at"].is_null());
+
+    let mut accountant = Browser::with_session(&app, &app.hq_as(&t, "accountant").await);
+    assert_eq!(accountant.get("/console/devices").await.status(), StatusCode::FORBIDDEN);
+    let csrf = accountant.csrf("/console").await;
+    assert_eq!(accountant.post(&revoke, &[("csrf", &csrf)]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(accountant.get("/console/approvals").await.status(), StatusCode::FORBIDDEN);
+
+    let mut admin = Browser::with_session(&app, &app.hq_as(&t, "admin").await);
+    assert_eq!(admin.get("/console/approvals").await.status(), StatusCode::FORBIDDEN);
+    let csrf = admin.csrf("/console/staff").await;
+    let res = admin.post("/console/staff", &[("csrf", &csrf), ("name", "Nuevo"), ("role", "cashier")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(devices_of(&app, &hq).await[0]["revoked_at"].is_null());
+}
+
+#[tokio::test]
+async fn another_tenants_ids_are_not_found_from_this_tenants_console() {
+    let app = TestApp::spawn().await;
+    let a = app.provision("Tienda A").await;
+    let b_tenant = app.provision("Tienda B").await;
+    let hq_b = app.hq(&b_tenant).await;
+    let device_b = device_id(&app.device(&b_tenant, &hq_b).await);
+    let (employee_b, _) = app.employee(&hq_b, "Cajera B", "cashier").await;
+
+    let mut owner_a = owner_browser(&app, &a).await;
+    let csrf = owner_a.csrf("/console").await;
+    let res = owner_a.post(&format!("/console/devices/{device_b}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(devices_of(&app, &hq_b).await[0]["revoked_at"].is_null());
+    assert_eq!(owner_a.get(&format!("/console/staff/{employee_b}")).await.status(), StatusCode::NOT_FOUND);
+    let res = owner_a.post(&format!("/console/staff/{employee_b}/deactivate"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = owner_a.post(&format!("/console/staff/{employee_b}/reset-pin"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(owner_a.get("/console/staff/no-es-un-id").await.status(), StatusCode::NOT_FOUND);
+    let staff_a = owner_a.page("/console/staff").await;
+    assert!(!staff_a.contains("Cajera B"));
+}
+
+#[tokio::test]
+async fn staff_made_in_the_console_gets_a_pin_shown_once_and_hostile_names_stay_text() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let mut b = owner_browser(&app, &t).await;
+    let csrf = b.csrf("/console/staff").await;
+    let hostile = r#"<script>alert("x")</script><img src=x onerror=alert(1)>"#;
+    let branch = t.branch_id.0.to_string();
+    let res = b
+        .post(
+            "/console/staff",
+            &[
+                ("csrf", &csrf),
+                ("name", hostile),
+                ("role", "cashier"),
+                ("branch_id", &branch),
+                ("max_discount", "12.5"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(!html.contains("<script>alert") && !html.contains("<img src=x"), "escaped");
+    let pin_at = html.find(r#"id="pin">"#).expect("the PIN is shown") + 9;
+    let pin: String = html[pin_at..].chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(pin.len(), 4, "a cashier gets 4 digits: {pin}");
+    // Shown once: the list shows it no more.
+    let again = b.page("/console/staff").await;
+    assert!(!again.contains(r#"id="pin""#));
+    assert!(again.contains("12.50 %"));
+
+    // The PIN works at a counter.
+    let hq = app.hq(&t).await;
+    let device = app.device(&t, &hq).await;
+    assert_eq!(app.login(&device, &pin).await.status(), StatusCode::OK);
+
+    // Broken rules come back in Spanish on the same page and write nothing.
+    let before = app.get("/v1/employees", &hq).await.json::<Vec<Value>>().await.unwrap().len();
+    for (field, value, says) in [
+        ("role", "owner", "dueño"),
+        ("max_discount", "150", "porcentaje"),
+        ("name", "   ", "name"),
+        ("branch_id", "no-es-sucursal", "sucursal"),
+    ] {
+        let mut form = vec![("csrf", csrf.as_str()), ("name", "Otro"), ("role", "cashier")];
+        form.retain(|(k, _)| *k != field);
+        form.push((field, value));
+        let res = b.post("/console/staff", &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let html = res.text().await.unwrap().to_lowercase();
+        assert!(html.contains("form-error") && html.contains(says), "{field}: {html}");
+    }
+    let after = app.get("/v1/employees", &hq).await.json::<Vec<Value>>().await.unwrap().len();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn the_owner_cannot_be_edited_nor_deactivated_from_the_console() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let mut b = owner_browser(&app, &t).await;
+    let html = b.page("/console/staff").await;
+    let owner = t.owner_id.0.to_string();
+    assert!(!html.contains(&format!("/console/staff/{owner}/deactivate")));
+    let csrf = csrf_of(&html);
+    let res = b.post(&format!("/console/staff/{owner}/deactivate"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let hq = app.hq(&t).await;
+    let owner_row: Value = app.get(&format!("/v1/employees/{owner}"), &hq).await.json().await.unwrap();
+    assert_eq!(owner_row["is_active"], json!(true));
+}
+
+#[tokio::test]
+async fn an_enrollment_code_is_shown_as_text_and_as_a_qr_code_and_enrolls_a_till() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let mut b = owner_browser(&app, &t).await;
+    let csrf = b.csrf("/console/devices").await;
+    let branch = t.branch_id.0.to_string();
+    let res = b.post("/console/devices/codes", &[("csrf", &csrf), ("branch_id", &branch)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<svg"), "a QR code");
+    let at = html.find(r#"id="enrollment-code">"#).unwrap() + 21;
+    let code: String = html[at..].chars().take(14).collect();
+    let res = app
+        .request(
+            reqwest::Method::POST,
+            "/v1/devices/enroll",
+            None,
+            Some(json!({ "code": code, "device_name": "Caja 3" })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{code}");
+    assert!(b.page("/console/devices").await.contains("Caja 3"));
+    // An unknown branch is refused on the page.
+    let res = b
+        .post("/console/devices/codes", &[("csrf", &csrf), ("branch_id", &Uuid::new_v4().to_string())])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_and_logging_out_everywhere_ends_them_all() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let mut one = owner_browser(&app, &t).await;
+    let mut two = owner_browser(&app, &t).await;
+    let mut three = owner_browser(&app, &t).await;
+    let csrf = one.csrf("/console").await;
+    let res = one.post("/console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(location(&res), "/console/login");
+    assert!(!one.cookies.iter().any(|(k, _)| k == "nexus_console"), "the cookie is cleared");
+    assert_eq!(two.get("/console").await.status(), StatusCode::OK);
+    let csrf = two.csrf("/console").await;
+    two.post("/console/logout", &[("csrf", &csrf), ("everywhere", "1")]).await;
+    let res = three.get("/console").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "every session ended");
+}
