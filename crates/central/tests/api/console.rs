@@ -481,3 +481,73 @@ async fn logging_out_ends_the_session_and_logging_out_everywhere_ends_them_all()
     let res = three.get("/console").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "every session ended");
 }
+
+#[tokio::test]
+async fn the_owner_invites_from_the_console_and_the_invited_person_chooses_a_password_once() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let mut owner = owner_browser(&app, &t).await;
+    let csrf = owner.csrf("/console/people").await;
+    let res = owner.post("/console/people/invitations", &[("csrf", &csrf), ("email", "nueva@example.mx"), ("role", "auditor")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    let at = html.find("/console/invite/").expect("the link is shown");
+    let code: String = html[at + 16..].chars().take_while(char::is_ascii_hexdigit).collect();
+    assert_eq!(code.len(), 64);
+    assert!(!owner.page("/console/people").await.contains(&code), "shown once");
+
+    let mut invited = Browser::new(&app);
+    let path = format!("/console/invite/{code}");
+    let form = invited.page(&path).await;
+    assert!(form.contains("nueva@example.mx") && form.contains("Auditor"));
+    let csrf = csrf_of(&form);
+    // The two passwords differ: nothing is made.
+    let res = invited
+        .post(&path, &[("csrf", &csrf), ("name", "Nueva"), ("password", "una-contraseña-larga"), ("password_again", "otra-contraseña-larga")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("no coinciden"));
+    // Without the form's token: refused.
+    let res = invited
+        .post(&path, &[("name", "Nueva"), ("password", "una-contraseña-larga"), ("password_again", "una-contraseña-larga")])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let csrf = invited.csrf(&path).await;
+    let res = invited
+        .post(&path, &[("csrf", &csrf), ("name", "<b>Nueva</b>"), ("password", "una-contraseña-larga"), ("password_again", "una-contraseña-larga")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(&res).starts_with("/console/login"));
+
+    // Used: the link says so.
+    let res = invited.get(&path).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("ya se usó"));
+
+    let res = invited.login("nueva@example.mx", "una-contraseña-larga", "/console").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let home = invited.page("/console").await;
+    assert!(!home.contains("/console/people"), "an auditor does not manage people");
+    assert_eq!(invited.get("/console/people").await.status(), StatusCode::FORBIDDEN);
+    let people = owner.page("/console/people").await;
+    assert!(people.contains("&lt;b&gt;Nueva&lt;/b&gt;") || people.contains("&#60;b&#62;Nueva"), "escaped");
+
+    // The owner deactivates the account: its session ends at once.
+    let account: uuid::Uuid = sqlx::query_scalar("SELECT id FROM hq_accounts WHERE email = 'nueva@example.mx'")
+        .fetch_one(&app.central.dbs.master)
+        .await
+        .unwrap();
+    let csrf = csrf_of(&people);
+    let res = owner.post(&format!("/console/people/{account}/deactivate"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(invited.get("/console").await.status(), StatusCode::SEE_OTHER);
+    // The owner cannot deactivate themselves.
+    let me: uuid::Uuid = sqlx::query_scalar("SELECT id FROM hq_accounts WHERE email = $1")
+        .bind(&t.owner_email)
+        .fetch_one(&app.central.dbs.master)
+        .await
+        .unwrap();
+    let res = owner.post(&format!("/console/people/{me}/deactivate"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(owner.get("/console").await.status(), StatusCode::OK);
+}

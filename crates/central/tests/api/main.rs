@@ -9,6 +9,7 @@ mod contract;
 mod devices;
 mod helpers;
 mod hq;
+mod invitations;
 mod isolation;
 mod meta;
 mod migrate;
