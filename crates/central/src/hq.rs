@@ -28,6 +28,7 @@ use crate::audit::{self, Change, Origin};
 use crate::db::TenantRecord;
 use crate::secret::ShownOnce;
 use crate::throttle::{self, Ledger, Scope, Subject};
+use crate::totp;
 use crate::{Central, Error, Result};
 
 /// Shortest password an HQ account may have.
@@ -120,6 +121,11 @@ pub struct HqLoginRequest {
     pub email: String,
     #[schema(value_type = String, min_length = 1, max_length = 72, format = Password)]
     pub password: SecretString,
+    /// The current code of the authenticator app, when the account has
+    /// two-factor login on.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{6}$")]
+    pub totp: Option<SecretString>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,6 +153,9 @@ pub struct HqCaller {
     pub employee_id: Option<EmployeeId>,
     pub ip_address: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The tenant requires two-factor login and this account has not set it
+    /// up: the session may only do that (and log out).
+    pub needs_totp: bool,
 }
 
 impl HqCaller {
@@ -388,6 +397,8 @@ struct AccountRow {
     password_hash: String,
     is_active: bool,
     created_at: DateTime<Utc>,
+    totp_secret: Option<Vec<u8>>,
+    totp_last_step: i64,
 }
 
 fn login_failed() -> Error {
@@ -417,7 +428,8 @@ pub async fn login(
         subjects.push(Subject::new(Scope::HqAddress, ip.clone()));
     }
     let account: Option<AccountRow> = sqlx::query_as(
-        "SELECT id, tenant_id, email, name, role, employee_id, password_hash, is_active, created_at
+        "SELECT id, tenant_id, email, name, role, employee_id, password_hash, is_active, created_at,
+                totp_secret, totp_last_step
          FROM hq_accounts WHERE email = $1",
     )
     .bind(&email)
@@ -443,8 +455,14 @@ pub async fn login(
         Ok(attempt) => attempt,
         Err(blocked) => {
             if let (Some(a), Some((_, db))) = (&account, &tenant_db) {
-                audit_attempt(db, &origin(None), "HQ_LOGIN_BLOCKED", a.id, Some(blocked.scope.code()))
-                    .await?;
+                audit_attempt(
+                    db,
+                    &origin(None),
+                    "HQ_LOGIN_BLOCKED",
+                    a.id,
+                    Some(serde_json::json!({ "throttle": blocked.scope.code() })),
+                )
+                .await?;
             }
             return Err(blocked.into_error());
         }
@@ -460,6 +478,26 @@ pub async fn login(
         tracing::info!(email = %email, "HQ login refused");
         return Err(login_failed());
     };
+    // The second factor, when the account has it on: a current code, once.
+    let factor = totp::LoginFactor::from_row(central, a.id, a.totp_secret.as_deref(), a.totp_last_step);
+    if factor.enabled() {
+        let code = req.totp.as_ref().map(|c| c.expose_secret().trim().to_owned()).unwrap_or_default();
+        let step = if code.is_empty() { None } else { factor.check(&code, attempt.at)? };
+        let spent = match step {
+            Some(step) => totp::spend_step(central, a.id, step).await?,
+            None => false,
+        };
+        if !spent {
+            throttle::fail(&central.dbs.master, attempt, &subjects).await?;
+            let detail = serde_json::json!({ "factor": "totp" });
+            audit_attempt(&db, &origin(None), "HQ_LOGIN_FAILED", a.id, Some(detail)).await?;
+            return Err(if code.is_empty() {
+                Error::unauthorized("totp_required", "Escribe el código de verificación de tu aplicación")
+            } else {
+                Error::unauthorized("totp_invalid", "El código de verificación no es correcto o ya se usó")
+            });
+        }
+    }
     throttle::succeed(&central.dbs.master, attempt, a.id).await?;
     let role = HqRole::parse(&a.role)?;
     let secret = random_secret()?;
@@ -513,7 +551,7 @@ async fn audit_attempt(
     origin: &Origin,
     action: &'static str,
     account: Uuid,
-    reason: Option<&str>,
+    detail: Option<serde_json::Value>,
 ) -> Result<()> {
     let mut tx = db.begin().await?;
     audit::record(
@@ -524,7 +562,7 @@ async fn audit_attempt(
             entity_type: "hq_account",
             entity_id: Some(account.to_string()),
             old_value: None,
-            new_value: reason.map(|r| serde_json::json!({ "throttle": r })),
+            new_value: detail,
         },
     )
     .await?;
@@ -560,6 +598,8 @@ struct SessionRow {
     employee_id: Option<Uuid>,
     is_active: bool,
     created_at: DateTime<Utc>,
+    totp_on: bool,
+    totp_required: bool,
 }
 
 /// Authenticates an HQ session token.
@@ -568,8 +608,10 @@ pub async fn authenticate(central: &Central, token: &str, ip_address: Option<Str
     let (session_id, secret) = parse_token(token).ok_or_else(invalid)?;
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT s.secret_hash, s.expires_at, s.last_seen_at, s.ended_at, clock_timestamp() AS now,
-                a.id AS account_id, a.tenant_id, a.email, a.name, a.role, a.employee_id, a.is_active, a.created_at
-         FROM hq_sessions s JOIN hq_accounts a ON a.id = s.account_id WHERE s.id = $1",
+                a.id AS account_id, a.tenant_id, a.email, a.name, a.role, a.employee_id, a.is_active, a.created_at,
+                a.totp_enabled_at IS NOT NULL AS totp_on, t.hq_totp_required AS totp_required
+         FROM hq_sessions s JOIN hq_accounts a ON a.id = s.account_id JOIN tenants t ON t.id = a.tenant_id
+         WHERE s.id = $1",
     )
     .bind(session_id)
     .fetch_optional(&central.dbs.master)
@@ -615,6 +657,7 @@ pub async fn authenticate(central: &Central, token: &str, ip_address: Option<Str
         employee_id: row.employee_id.map(EmployeeId),
         ip_address,
         created_at: row.created_at,
+        needs_totp: row.totp_required && !row.totp_on,
     })
 }
 

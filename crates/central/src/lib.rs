@@ -26,6 +26,7 @@ pub mod sync;
 pub mod testing;
 pub mod theme;
 pub mod throttle;
+pub mod totp;
 
 use std::sync::{Arc, OnceLock};
 

@@ -177,7 +177,11 @@ pub async fn demo_hq_token(central: &Central) -> String {
 /// An HQ session token for `email`, made by the real login, for tests and
 /// benchmarks that act as headquarters against a running service.
 pub async fn hq_token(central: &Central, email: &str, password: &str) -> String {
-    let req = crate::hq::HqLoginRequest { email: email.to_owned(), password: SecretString::from(password) };
+    let req = crate::hq::HqLoginRequest {
+        email: email.to_owned(),
+        password: SecretString::from(password),
+        totp: None,
+    };
     let res = crate::hq::login(central, &req, None).await.expect("the HQ login succeeds");
     res.token.expose().to_owned()
 }

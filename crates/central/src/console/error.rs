@@ -16,6 +16,8 @@ pub struct PageError {
     message: String,
     /// Where to send a visitor without a session (the login form).
     login_then: Option<Option<String>>,
+    /// Somewhere else the visitor must go first.
+    redirect: Option<String>,
 }
 
 #[derive(Template)]
@@ -28,13 +30,20 @@ struct ErrorPage<'a> {
 
 impl PageError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> PageError {
-        PageError { status, code: code.to_owned(), message: message.into(), login_then: None }
+        PageError { status, code: code.to_owned(), message: message.into(), login_then: None, redirect: None }
     }
 
     /// To the login form, and back to `then` (a console path) afterwards.
     pub fn login(then: Option<&str>) -> PageError {
         let mut e = PageError::new(StatusCode::SEE_OTHER, "login_required", "Inicia sesión");
         e.login_then = Some(then.filter(|p| super::login::is_console_path(p)).map(str::to_owned));
+        e
+    }
+
+    /// To a console page the visitor must see first.
+    pub fn redirect(to: &str) -> PageError {
+        let mut e = PageError::new(StatusCode::SEE_OTHER, "redirect", "Continúa");
+        e.redirect = Some(to.to_owned());
         e
     }
 
@@ -77,6 +86,9 @@ impl From<Error> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        if let Some(to) = self.redirect {
+            return super::see_other(&to);
+        }
         if let Some(then) = self.login_then {
             let location = match then {
                 Some(path) => format!("{}/login?next={}", super::ROOT, urlencode(&path)),

@@ -81,6 +81,8 @@ struct LoginForm {
     #[serde(default)]
     password: String,
     #[serde(default)]
+    totp: String,
+    #[serde(default)]
     next: String,
 }
 
@@ -96,7 +98,8 @@ async fn login(
         let message = "La página de acceso venció; intenta de nuevo".to_owned();
         return login_page(&headers, StatusCode::FORBIDDEN, &f.next, &f.email, Some(message));
     }
-    let req = HqLoginRequest { email: f.email.clone(), password: SecretString::from(f.password) };
+    let totp = Some(f.totp.trim().to_owned()).filter(|c| !c.is_empty()).map(SecretString::from);
+    let req = HqLoginRequest { email: f.email.clone(), password: SecretString::from(f.password), totp };
     match hq::login(&central, &req, ip).await {
         Ok(ok) => {
             let max_age = (ok.expires_at - chrono::Utc::now()).num_seconds().max(0);

@@ -8,6 +8,7 @@
 //! (`session`), every form carrying a per-session CSRF token. Static assets
 //! are embedded in the binary.
 
+mod account;
 mod approvals;
 mod devices;
 mod error;
@@ -25,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::http::AppState;
 pub use error::PageError;
+pub use error::urlencode;
 pub use session::{Console, ConsoleForm, Nav, Tab};
 
 /// Where the console lives.
@@ -37,6 +39,7 @@ const JS: &str = include_str!("../../assets/console.js");
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(login::routes())
+        .merge(account::routes())
         .merge(home::routes())
         .merge(devices::routes())
         .merge(staff::routes())

@@ -41,6 +41,7 @@ pub enum Tab {
     Devices,
     Approvals,
     People,
+    Account,
 }
 
 /// What every page's frame shows: who is logged in, where, the CSRF token
@@ -190,6 +191,11 @@ impl FromRequestParts<AppState> for Console {
             Err(Error::Unauthorized { .. }) => return Err(login()),
             Err(other) => return Err(other.into()),
         };
+        let enrolling =
+            path.as_deref().is_some_and(|p| p.starts_with("/console/account") || p == "/console/logout");
+        if caller.needs_totp && !enrolling {
+            return Err(PageError::redirect("/console/account"));
+        }
         let csrf = csrf_token(state, caller.session_id);
         Ok(Console { caller, csrf })
     }

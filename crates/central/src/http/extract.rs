@@ -137,9 +137,30 @@ impl FromRequestParts<AppState> for HqCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let HqEnrolling(caller) = HqEnrolling::from_request_parts(parts, state).await?;
+        if caller.needs_totp {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "totp_enrollment_required",
+                "La empresa exige verificación en dos pasos: actívala antes de seguir",
+            ));
+        }
+        Ok(caller)
+    }
+}
+
+/// An HQ session that may still have to set two-factor login up (the tenant
+/// requires it and the account has not): for the routes that do just that,
+/// and for `me` and logout.
+pub struct HqEnrolling(pub HqCaller);
+
+impl FromRequestParts<AppState> for HqEnrolling {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = hq_token(parts)?.to_owned();
         let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await.unwrap_or(ClientIp(None));
-        Ok(hq::authenticate(state, &token, ip).await?)
+        Ok(HqEnrolling(hq::authenticate(state, &token, ip).await?))
     }
 }
 

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,11 +12,12 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
+use super::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, HqEnrolling};
 use crate::hq::{self, HqAccount, HqCaller, HqLoginRequest, HqLoginResponse};
 use crate::invitations::{
     self, AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, NewInvitation,
 };
+use crate::totp::{self, HqSettings, TotpCode, TotpSetup, TotpStatus};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,6 +28,81 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_invitation))
         .routes(routes!(preview_invitation))
         .routes(routes!(accept_invitation))
+        .routes(routes!(totp_status))
+        .routes(routes!(totp_setup))
+        .routes(routes!(totp_enable))
+        .routes(routes!(totp_disable))
+        .routes(routes!(settings, set_settings))
+}
+
+/// Whether this account logs in with a second factor, and whether the tenant requires it.
+#[utoipa::path(get, path = "/v1/hq/totp", tag = "hq", security(("bearer" = [])),
+    responses((status = 200, body = TotpStatus),
+        (status = 403, description = "Not an HQ session (`hq_login_required`)", body = ErrorBody)))]
+async fn totp_status(
+    State(central): State<AppState>,
+    HqEnrolling(caller): HqEnrolling,
+) -> ApiResult<Json<TotpStatus>> {
+    Ok(Json(totp::status(&central, &caller).await?))
+}
+
+/// Starts two-factor setup: a new secret for the authenticator app, shown once.
+#[utoipa::path(post, path = "/v1/hq/totp/setup", tag = "hq", security(("bearer" = [])),
+    responses((status = 200, body = TotpSetup),
+        (status = 403, description = "Not an HQ session (`hq_login_required`)", body = ErrorBody)))]
+async fn totp_setup(
+    State(central): State<AppState>,
+    HqEnrolling(caller): HqEnrolling,
+) -> ApiResult<Json<TotpSetup>> {
+    Ok(Json(totp::setup(&central, &caller).await?))
+}
+
+/// Turns two-factor login on with a code made from the secret of the setup.
+#[utoipa::path(post, path = "/v1/hq/totp/enable", tag = "hq", request_body = TotpCode, security(("bearer" = [])),
+    responses((status = 200, body = TotpStatus),
+        (status = 401, description = "A wrong or used code (`totp_invalid`)", body = ErrorBody),
+        (status = 403, description = "Not an HQ session (`hq_login_required`)", body = ErrorBody),
+        (status = 409, description = "No setup was started (`totp_setup_required`)", body = ErrorBody)))]
+async fn totp_enable(
+    State(central): State<AppState>,
+    HqEnrolling(caller): HqEnrolling,
+    ApiJson(body): ApiJson<TotpCode>,
+) -> ApiResult<Json<TotpStatus>> {
+    Ok(Json(totp::enable(&central, &caller, body.code.expose_secret()).await?))
+}
+
+/// Turns two-factor login off with a current code, unless the tenant requires it.
+#[utoipa::path(post, path = "/v1/hq/totp/disable", tag = "hq", request_body = TotpCode, security(("bearer" = [])),
+    responses((status = 200, body = TotpStatus),
+        (status = 401, description = "A wrong or used code (`totp_invalid`)", body = ErrorBody),
+        (status = 403, description = "Not an HQ session (`hq_login_required`)", body = ErrorBody),
+        (status = 409, description = "The tenant requires it (`totp_required_by_tenant`)", body = ErrorBody)))]
+async fn totp_disable(
+    State(central): State<AppState>,
+    caller: HqCaller,
+    ApiJson(body): ApiJson<TotpCode>,
+) -> ApiResult<Json<TotpStatus>> {
+    Ok(Json(totp::disable(&central, &caller, body.code.expose_secret()).await?))
+}
+
+/// The tenant's headquarters settings.
+#[utoipa::path(get, path = "/v1/hq/settings", tag = "hq", security(("bearer" = [])),
+    responses((status = 200, body = HqSettings),
+        (status = 403, description = "Not an HQ session (`hq_login_required`)", body = ErrorBody)))]
+async fn settings(State(central): State<AppState>, caller: HqCaller) -> ApiResult<Json<HqSettings>> {
+    Ok(Json(totp::settings(&central, caller.tenant.id).await?))
+}
+
+/// Changes the tenant's headquarters settings (the owner only).
+#[utoipa::path(put, path = "/v1/hq/settings", tag = "hq", request_body = HqSettings, security(("bearer" = [])),
+    responses((status = 200, body = HqSettings),
+        (status = 403, description = "Not an HQ session (`hq_login_required`) or not the owner (`hq_owner_required`)", body = ErrorBody)))]
+async fn set_settings(
+    State(central): State<AppState>,
+    caller: HqCaller,
+    ApiJson(new): ApiJson<HqSettings>,
+) -> ApiResult<Json<HqSettings>> {
+    Ok(Json(totp::set_settings(&central, &caller, &new).await?))
 }
 
 /// Invites a person to headquarters by email and role (the owner only);
@@ -118,7 +195,7 @@ async fn login(
 #[utoipa::path(get, path = "/v1/hq/me", tag = "hq", security(("bearer" = [])),
     responses((status = 200, body = HqAccount),
         (status = 403, description = "Not an HQ session (`hq_login_required`)", body = ErrorBody)))]
-async fn me(caller: HqCaller) -> Json<HqAccount> {
+async fn me(HqEnrolling(caller): HqEnrolling) -> Json<HqAccount> {
     Json(caller.account())
 }
 
@@ -135,7 +212,7 @@ struct LogoutQuery {
         (status = 403, description = "Not an HQ session (`hq_login_required`)", body = ErrorBody)))]
 async fn logout(
     State(central): State<AppState>,
-    caller: HqCaller,
+    HqEnrolling(caller): HqEnrolling,
     ApiQuery(q): ApiQuery<LogoutQuery>,
 ) -> ApiResult<StatusCode> {
     hq::logout(&central, &caller, q.everywhere).await?;

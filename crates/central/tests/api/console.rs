@@ -488,7 +488,12 @@ async fn the_owner_invites_from_the_console_and_the_invited_person_chooses_a_pas
     let t = app.provision("Tienda").await;
     let mut owner = owner_browser(&app, &t).await;
     let csrf = owner.csrf("/console/people").await;
-    let res = owner.post("/console/people/invitations", &[("csrf", &csrf), ("email", "nueva@example.mx"), ("role", "auditor")]).await;
+    let res = owner
+        .post(
+            "/console/people/invitations",
+            &[("csrf", &csrf), ("email", "nueva@example.mx"), ("role", "auditor")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     let at = html.find("/console/invite/").expect("the link is shown");
@@ -503,18 +508,41 @@ async fn the_owner_invites_from_the_console_and_the_invited_person_chooses_a_pas
     let csrf = csrf_of(&form);
     // The two passwords differ: nothing is made.
     let res = invited
-        .post(&path, &[("csrf", &csrf), ("name", "Nueva"), ("password", "una-contraseña-larga"), ("password_again", "otra-contraseña-larga")])
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("name", "Nueva"),
+                ("password", "una-contraseña-larga"),
+                ("password_again", "otra-contraseña-larga"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("no coinciden"));
     // Without the form's token: refused.
     let res = invited
-        .post(&path, &[("name", "Nueva"), ("password", "una-contraseña-larga"), ("password_again", "una-contraseña-larga")])
+        .post(
+            &path,
+            &[
+                ("name", "Nueva"),
+                ("password", "una-contraseña-larga"),
+                ("password_again", "una-contraseña-larga"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let csrf = invited.csrf(&path).await;
     let res = invited
-        .post(&path, &[("csrf", &csrf), ("name", "<b>Nueva</b>"), ("password", "una-contraseña-larga"), ("password_again", "una-contraseña-larga")])
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("name", "<b>Nueva</b>"),
+                ("password", "una-contraseña-larga"),
+                ("password_again", "una-contraseña-larga"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&res).starts_with("/console/login"));
@@ -533,10 +561,11 @@ async fn the_owner_invites_from_the_console_and_the_invited_person_chooses_a_pas
     assert!(people.contains("&lt;b&gt;Nueva&lt;/b&gt;") || people.contains("&#60;b&#62;Nueva"), "escaped");
 
     // The owner deactivates the account: its session ends at once.
-    let account: uuid::Uuid = sqlx::query_scalar("SELECT id FROM hq_accounts WHERE email = 'nueva@example.mx'")
-        .fetch_one(&app.central.dbs.master)
-        .await
-        .unwrap();
+    let account: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM hq_accounts WHERE email = 'nueva@example.mx'")
+            .fetch_one(&app.central.dbs.master)
+            .await
+            .unwrap();
     let csrf = csrf_of(&people);
     let res = owner.post(&format!("/console/people/{account}/deactivate"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -550,4 +579,67 @@ async fn the_owner_invites_from_the_console_and_the_invited_person_chooses_a_pas
     let res = owner.post(&format!("/console/people/{me}/deactivate"), &[("csrf", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(owner.get("/console").await.status(), StatusCode::OK);
+}
+
+fn totp_code(secret_base32: &str, steps: i64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret_base32.to_owned()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap();
+    totp.generate((chrono::Utc::now().timestamp() + steps * 30) as u64)
+}
+
+#[tokio::test]
+async fn two_factor_is_set_up_from_the_account_page_and_then_asked_at_the_login_form() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let mut owner = owner_browser(&app, &t).await;
+    let csrf = owner.csrf("/console/account").await;
+    let res = owner.post("/console/account/totp/setup", &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<svg"), "a QR code");
+    let at = html.find(r#"id="totp-secret">"#).unwrap() + 17;
+    let secret: String = html[at..].chars().take_while(char::is_ascii_alphanumeric).collect();
+    let res = owner.post("/console/account/totp/enable", &[("csrf", &csrf), ("code", "000000")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = owner
+        .post("/console/account/totp/enable", &[("csrf", &csrf), ("code", &totp_code(&secret, 0))])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(owner.page("/console/account").await.contains("totp-on"));
+    // The owner requires it of everyone.
+    let res = owner.post("/console/account/settings", &[("csrf", &csrf), ("totp_required", "1")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // At the login form: the password alone is not enough.
+    let mut b = Browser::new(&app);
+    let res = b.login(&t.owner_email, OWNER_PASSWORD, "/console").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("código de verificación"));
+    let form = b.page("/console/login").await;
+    let csrf = csrf_of(&form);
+    let code = totp_code(&secret, 1);
+    let res = b
+        .post(
+            "/console/login",
+            &[
+                ("csrf", &csrf),
+                ("email", &t.owner_email),
+                ("password", OWNER_PASSWORD),
+                ("totp", &code),
+                ("next", "/console"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/console").await.status(), StatusCode::OK);
+
+    // An admin without two-factor is sent to set it up, whatever they open.
+    let mut admin = Browser::with_session(&app, &app.hq_as(&t, "admin").await);
+    for page in ["/console", "/console/staff", "/console/devices"] {
+        let res = admin.get(page).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(location(&res), "/console/account");
+    }
+    let html = admin.page("/console/account").await;
+    assert!(html.contains("must-enroll"));
 }

@@ -36,9 +36,8 @@ async fn an_invited_auditor_chooses_a_password_and_logs_in_with_read_only_powers
     assert_eq!(invitation["status"], "open");
     assert_eq!(code.len(), 64);
 
-    let preview = app
-        .request(Method::POST, "/v1/hq/invitations/preview", None, Some(json!({ "code": code })))
-        .await;
+    let preview =
+        app.request(Method::POST, "/v1/hq/invitations/preview", None, Some(json!({ "code": code }))).await;
     assert_eq!(preview.status(), StatusCode::OK);
     let preview: Value = preview.json().await.unwrap();
     assert_eq!(preview["tenant_name"], "Tienda");
@@ -71,10 +70,11 @@ async fn an_invited_auditor_chooses_a_password_and_logs_in_with_read_only_powers
         assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
     }
     // Neither the code nor the password is in the audit log or the database.
-    let dump: String = sqlx::query_scalar("SELECT string_agg(coalesce(new_value::text, ''), ' ') FROM audit_log")
-        .fetch_one(&mut db)
-        .await
-        .unwrap();
+    let dump: String =
+        sqlx::query_scalar("SELECT string_agg(coalesce(new_value::text, ''), ' ') FROM audit_log")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
     assert!(!dump.contains(&code) && !dump.contains(PASSWORD));
 }
 
@@ -89,21 +89,25 @@ async fn an_expired_withdrawn_replaced_or_unknown_invitation_opens_nothing() {
         .execute(&app.central.dbs.master)
         .await
         .unwrap();
-    expect_error(accept(&app, &expired, "X", PASSWORD).await, StatusCode::CONFLICT, "invitation_expired").await;
+    expect_error(accept(&app, &expired, "X", PASSWORD).await, StatusCode::CONFLICT, "invitation_expired")
+        .await;
 
     let (withdrawn, invitation) = invite(&app, &hq, "retirada@example.mx", "admin").await;
     let id = invitation["id"].as_str().unwrap();
     let res = app.post(&format!("/v1/hq/invitations/{id}/revoke"), &hq, json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
-    expect_error(accept(&app, &withdrawn, "X", PASSWORD).await, StatusCode::NOT_FOUND, "invitation_invalid").await;
+    expect_error(accept(&app, &withdrawn, "X", PASSWORD).await, StatusCode::NOT_FOUND, "invitation_invalid")
+        .await;
 
     let (first, _) = invite(&app, &hq, "dos-veces@example.mx", "accountant").await;
     let (second, _) = invite(&app, &hq, "dos-veces@example.mx", "auditor").await;
-    expect_error(accept(&app, &first, "X", PASSWORD).await, StatusCode::NOT_FOUND, "invitation_invalid").await;
+    expect_error(accept(&app, &first, "X", PASSWORD).await, StatusCode::NOT_FOUND, "invitation_invalid")
+        .await;
     assert_eq!(accept(&app, &second, "Y", PASSWORD).await.status(), StatusCode::CREATED);
 
     for unknown in ["", "00", &"f".repeat(64), "<script>"] {
-        expect_error(accept(&app, unknown, "X", PASSWORD).await, StatusCode::NOT_FOUND, "invitation_invalid").await;
+        expect_error(accept(&app, unknown, "X", PASSWORD).await, StatusCode::NOT_FOUND, "invitation_invalid")
+            .await;
     }
     for email in ["vencida@example.mx", "retirada@example.mx"] {
         expect_error(app.hq_login(email, PASSWORD).await, StatusCode::UNAUTHORIZED, "hq_login_failed").await;
@@ -122,7 +126,8 @@ async fn only_the_owner_invites_and_nobody_is_invited_twice() {
         "hq_owner_required",
     )
     .await;
-    expect_error(app.get("/v1/hq/invitations", &admin).await, StatusCode::FORBIDDEN, "hq_owner_required").await;
+    expect_error(app.get("/v1/hq/invitations", &admin).await, StatusCode::FORBIDDEN, "hq_owner_required")
+        .await;
     let device = app.device(&t, &hq).await;
     let counter = app.token(&device, &t.owner_pin).await;
     expect_error(
@@ -177,10 +182,11 @@ async fn a_weak_password_leaves_the_invitation_open_and_two_racing_accepts_make_
     statuses.sort();
     assert_eq!(statuses[0], StatusCode::CREATED);
     assert_eq!(statuses[1], StatusCode::CONFLICT);
-    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM hq_accounts WHERE email = 'carrera@example.mx'")
-        .fetch_one(&app.central.dbs.master)
-        .await
-        .unwrap();
+    let accounts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM hq_accounts WHERE email = 'carrera@example.mx'")
+            .fetch_one(&app.central.dbs.master)
+            .await
+            .unwrap();
     assert_eq!(accounts, 1);
     assert_eq!(app.hq_login("carrera@example.mx", PASSWORD).await.status(), StatusCode::OK);
     assert_eq!(app.hq_login(&t.owner_email, OWNER_PASSWORD).await.status(), StatusCode::OK);

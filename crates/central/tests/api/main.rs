@@ -19,4 +19,5 @@ mod pools;
 mod provisioning;
 mod secrets;
 mod sync;
+mod totp;
 mod trust;

@@ -26,7 +26,11 @@ async fn no_struct_that_carries_a_secret_prints_it() {
     let login: LoginRequest = serde_json::from_value(json!({ "pin": "482916" })).unwrap();
     assert!(!shows(&format!("{login:?}"), "482916"), "{login:?}");
     let password = "contraseña-de-la-oficina";
-    let hq_login = HqLoginRequest { email: "dueno@tienda.mx".into(), password: SecretString::from(password) };
+    let hq_login = HqLoginRequest {
+        email: "dueno@tienda.mx".into(),
+        password: SecretString::from(password),
+        totp: None,
+    };
     assert!(!shows(&format!("{hq_login:?}"), password), "{hq_login:?}");
     let new: NewTenant = serde_json::from_value(json!({
         "name": "Tienda", "owner_name": "Dueña", "owner_email": "dueno@tienda.mx", "owner_password": password
