@@ -19,6 +19,7 @@ pub mod hq;
 pub mod http;
 pub mod invitations;
 pub mod migrate;
+pub mod operator;
 pub mod provision;
 pub mod secret;
 pub mod settings;

@@ -50,7 +50,7 @@ macro_rules! embedded {
 
 /// The master database's migrations, in order.
 pub fn master_migrations() -> Vec<Migration> {
-    embedded!("master": 1 => "0001_master.sql", 2 => "0002_enrollment.sql", 3 => "0003_hq.sql", 4 => "0004_invitations.sql", 5 => "0005_totp.sql")
+    embedded!("master": 1 => "0001_master.sql", 2 => "0002_enrollment.sql", 3 => "0003_hq.sql", 4 => "0004_invitations.sql", 5 => "0005_totp.sql", 6 => "0006_operator.sql")
 }
 
 /// Every tenant database's migrations, in order.

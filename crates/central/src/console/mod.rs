@@ -14,6 +14,7 @@ mod devices;
 mod error;
 mod home;
 mod login;
+mod operator;
 mod people;
 mod session;
 mod staff;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::routes())
         .merge(approvals::routes())
         .merge(people::routes())
+        .merge(operator::routes())
         .route("/console/assets/console.css", get(|| asset("text/css; charset=utf-8", CSS)))
         .route("/console/assets/console.js", get(|| asset("text/javascript; charset=utf-8", JS)))
         .layer(header_layer(

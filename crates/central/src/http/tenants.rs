@@ -16,7 +16,18 @@ use super::extract::{ApiJson, PlatformAdmin};
 use crate::provision::{self, NewTenant, Provisioned};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create, list))
+    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(overview))
+}
+
+/// Every tenant with its database cluster, migration version, devices and last sync.
+#[utoipa::path(get, path = "/v1/tenants/overview", tag = "tenants", security(("bearer" = [])),
+    responses((status = 200, body = Vec<crate::operator::TenantOverview>),
+        (status = 403, description = "Platform administration disabled", body = ErrorBody)))]
+async fn overview(
+    State(central): State<AppState>,
+    _: PlatformAdmin,
+) -> ApiResult<Json<Vec<crate::operator::TenantOverview>>> {
+    Ok(Json(crate::operator::tenants(&central).await?))
 }
 
 /// Creates a tenant with its database, its branch "Principal" and its owner.

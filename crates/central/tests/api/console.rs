@@ -643,3 +643,64 @@ async fn two_factor_is_set_up_from_the_account_page_and_then_asked_at_the_login_
     let html = admin.page("/console/account").await;
     assert!(html.contains("must-enroll"));
 }
+
+#[tokio::test]
+async fn the_platform_operator_has_a_login_of_their_own_and_a_page_of_every_tenant() {
+    let app = TestApp::spawn().await;
+    let a = app.provision("Tienda <A>").await;
+    let b_tenant = app.provision("Tienda B").await;
+    let hq = app.hq(&a).await;
+    app.device(&a, &hq).await;
+
+    let mut op = Browser::new(&app);
+    let res = op.get("/console/operator").await;
+    assert_eq!(location(&res), "/console/operator/login");
+    // A tenant's owner session opens nothing of the operator's.
+    let mut owner = owner_browser(&app, &a).await;
+    assert_eq!(location(&owner.get("/console/operator").await), "/console/operator/login");
+
+    let csrf = op.csrf("/console/operator/login").await;
+    let res = op.post("/console/operator/login", &[("csrf", &csrf), ("token", "no-es-el-token")]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = op.post("/console/operator/login", &[("token", crate::helpers::ADMIN_TOKEN)]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no form token, no login");
+    let csrf = op.csrf("/console/operator/login").await;
+    let res =
+        op.post("/console/operator/login", &[("csrf", &csrf), ("token", crate::helpers::ADMIN_TOKEN)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("nexus_operator="))
+        .unwrap();
+    assert!(
+        cookie.contains("Path=/console/operator")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+
+    let html = op.page("/console/operator").await;
+    assert!(html.contains("Tienda &lt;A&gt;") || html.contains("Tienda &#60;A&#62;"));
+    assert!(html.contains("Tienda B") && html.contains(&a.db_name) && html.contains(&b_tenant.db_name));
+    assert!(!html.contains("password"), "cluster addresses carry no password");
+    // The operator's session is not a tenant's.
+    assert!(op.get("/console").await.status() == StatusCode::SEE_OTHER);
+
+    let overview: Vec<Value> =
+        app.get("/v1/tenants/overview", crate::helpers::ADMIN_TOKEN).await.json().await.unwrap();
+    let row = overview.iter().find(|t| t["db_name"] == a.db_name).unwrap();
+    assert_eq!(row["devices_active"], json!(1));
+    assert_eq!(row["schema_version"], row["latest_version"]);
+    assert_eq!(app.get("/v1/tenants/overview", &hq).await.status(), StatusCode::UNAUTHORIZED);
+
+    // Logout needs the form's token; then the session is over.
+    let res = op.post("/console/operator/logout", &[("csrf", "x")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let csrf = csrf_of(&html);
+    let res = op.post("/console/operator/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&op.get("/console/operator").await), "/console/operator/login");
+}
