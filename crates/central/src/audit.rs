@@ -160,3 +160,157 @@ pub async fn verify_chain(
     let entries = load_chain(conn, chain).await?;
     Ok(audit::verify_chain(&entries, 1, GENESIS))
 }
+
+/// What the audit log is searched by (every field optional).
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFilter {
+    /// The employee who acted.
+    pub employee_id: Option<Uuid>,
+    /// What was done (`SALE_CREATE`…); a trailing `*` matches a prefix.
+    pub action: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    /// The chain: a device id, or `central`.
+    pub chain: Option<String>,
+    /// From this day (UTC), inclusive.
+    pub from: Option<chrono::NaiveDate>,
+    /// To this day (UTC), inclusive.
+    pub to: Option<chrono::NaiveDate>,
+    /// At most this many entries (1 to 500; 100 by default), newest first.
+    pub limit: Option<i64>,
+}
+
+/// An audit entry as people read it (hashes in hex).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct AuditRecord {
+    pub id: Uuid,
+    pub chain: String,
+    pub seq: i64,
+    pub device_id: Option<String>,
+    pub employee_id: Option<Uuid>,
+    pub employee_name: Option<String>,
+    pub action: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub old_value: Option<Value>,
+    pub new_value: Option<Value>,
+    pub ip_address: Option<String>,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+fn filter_text(field: &'static str, value: &Option<String>) -> crate::Result<Option<String>> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.chars().count() > 200 || v.chars().any(char::is_control) => {
+            Err(nexus_domain::DomainError::Invalid { field, reason: "no es un filtro válido" }.into())
+        }
+        Some(v) => Ok(Some(v.to_owned())),
+    }
+}
+
+/// Audit entries matching a filter, newest first.
+pub async fn search(db: &sqlx::PgPool, f: &AuditFilter) -> crate::Result<Vec<AuditRecord>> {
+    let limit = f.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(
+            nexus_domain::DomainError::Invalid { field: "limit", reason: "debe ser de 1 a 500" }.into()
+        );
+    }
+    if let (Some(from), Some(to)) = (f.from, f.to)
+        && from > to
+    {
+        return Err(
+            nexus_domain::DomainError::Invalid { field: "from", reason: "es posterior a «to»" }.into()
+        );
+    }
+    let action = filter_text("action", &f.action)?;
+    let (action, prefix) = match action {
+        Some(a) if a.ends_with('*') => (Some(a.trim_end_matches('*').replace(['%', '_'], "")), true),
+        other => (other, false),
+    };
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.chain, a.seq, a.device_id, a.employee_id, e.name AS employee_name, a.action,
+                a.entity_type, a.entity_id, a.old_value, a.new_value, a.ip_address, a.created_at
+         FROM audit_log a LEFT JOIN employees e ON e.id = a.employee_id
+         WHERE ($1::uuid IS NULL OR a.employee_id = $1)
+           AND ($2::text IS NULL OR (CASE WHEN $3 THEN a.action LIKE $2 || '%' ELSE a.action = $2 END))
+           AND ($4::text IS NULL OR a.entity_type = $4)
+           AND ($5::text IS NULL OR a.entity_id = $5)
+           AND ($6::text IS NULL OR a.chain = $6)
+           AND ($7::date IS NULL OR a.created_at >= $7::date)
+           AND ($8::date IS NULL OR a.created_at < $8::date + 1)
+         ORDER BY a.created_at DESC, a.id DESC LIMIT $9",
+    )
+    .bind(f.employee_id)
+    .bind(action)
+    .bind(prefix)
+    .bind(filter_text("entity_type", &f.entity_type)?)
+    .bind(filter_text("entity_id", &f.entity_id)?)
+    .bind(filter_text("chain", &f.chain)?)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// A chain of the tenant's audit log: central's own, or one per device.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct ChainSummary {
+    pub chain: String,
+    pub entries: i64,
+    pub last_seq: i64,
+    pub last_at: chrono::DateTime<Utc>,
+}
+
+pub async fn chains(db: &sqlx::PgPool) -> crate::Result<Vec<ChainSummary>> {
+    Ok(sqlx::query_as(
+        "SELECT chain, count(*) AS entries, max(seq) AS last_seq, max(created_at) AS last_at
+         FROM audit_log GROUP BY chain ORDER BY chain = 'central' DESC, max(created_at) DESC",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// What verifying a chain found.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ChainVerdict {
+    pub chain: String,
+    pub entries: usize,
+    pub intact: bool,
+    /// The hash of the last entry (hex), when the chain is intact.
+    pub head: Option<String>,
+    /// The first entry that does not fit, when it is not.
+    pub broken_seq: Option<i64>,
+    /// Why, in Spanish.
+    pub reason: Option<String>,
+}
+
+/// Verifies one chain from its first entry, naming the first broken link.
+pub async fn verify(db: &sqlx::PgPool, chain: &str) -> crate::Result<ChainVerdict> {
+    let mut conn = db.acquire().await?;
+    let entries = load_chain(&mut conn, chain).await?;
+    if entries.is_empty() {
+        return Err(crate::Error::not_found("chain_not_found", "Esa cadena de auditoría no existe"));
+    }
+    let verdict = match audit::verify_chain(&entries, 1, GENESIS) {
+        Ok(head) => ChainVerdict {
+            chain: chain.to_owned(),
+            entries: entries.len(),
+            intact: true,
+            head: Some(hex::encode(head)),
+            broken_seq: None,
+            reason: None,
+        },
+        Err(b) => ChainVerdict {
+            chain: chain.to_owned(),
+            entries: entries.len(),
+            intact: false,
+            head: None,
+            broken_seq: Some(b.seq),
+            reason: Some(b.to_string()),
+        },
+    };
+    Ok(verdict)
+}

@@ -10,6 +10,7 @@
 
 mod account;
 mod approvals;
+mod audit;
 mod devices;
 mod error;
 mod home;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(devices::routes())
         .merge(staff::routes())
         .merge(approvals::routes())
+        .merge(audit::routes())
         .merge(people::routes())
         .merge(operator::routes())
         .route("/console/assets/console.css", get(|| asset("text/css; charset=utf-8", CSS)))

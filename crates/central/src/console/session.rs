@@ -42,6 +42,7 @@ pub enum Tab {
     Approvals,
     People,
     Account,
+    Audit,
 }
 
 /// What every page's frame shows: who is logged in, where, the CSRF token
@@ -58,6 +59,7 @@ pub struct Nav {
     pub can_devices: bool,
     pub can_approve: bool,
     pub can_people: bool,
+    pub can_audit: bool,
 }
 
 impl Nav {
@@ -88,6 +90,7 @@ impl Console {
             can_devices: has(Permission::ConfigView),
             can_approve: c.role == HqRole::Owner,
             can_people: c.role == HqRole::Owner,
+            can_audit: has(Permission::ReportsView),
         }
     }
 

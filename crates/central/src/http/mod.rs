@@ -1,6 +1,7 @@
 //! The HTTP API: routes, layers, and serving.
 
 mod approvals;
+mod audit;
 mod auth;
 mod branches;
 mod devices;
@@ -134,6 +135,7 @@ pub fn router(central: AppState) -> Router {
         .merge(devices::routes())
         .merge(sync::routes())
         .merge(approvals::routes())
+        .merge(audit::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);

@@ -704,3 +704,24 @@ async fn the_platform_operator_has_a_login_of_their_own_and_a_page_of_every_tena
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&op.get("/console/operator").await), "/console/operator/login");
 }
+
+#[tokio::test]
+async fn the_audit_page_filters_escapes_and_verifies_a_chain() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let hq = app.hq(&t).await;
+    app.employee(&hq, "<img src=x onerror=alert(1)>", "cashier").await;
+    let mut b = owner_browser(&app, &t).await;
+    let html = b.page("/console/audit?action=EMPLOYEE_CREATE").await;
+    assert!(html.contains("EMPLOYEE_CREATE") && !html.contains("<img src=x"), "escaped");
+    assert!(!html.contains("HQ_LOGIN<"), "filtered to the action");
+    let res = b.get("/console/audit?from=2026-13-01").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = b.page("/console/audit/verify?chain=central").await;
+    assert!(html.contains("chain-head"), "intact: its head is shown");
+    assert_eq!(b.get("/console/audit/verify?chain=nadie").await.status(), StatusCode::NOT_FOUND);
+    // A cashier-level HQ role without reports cannot read it: an owner-less
+    // role with reports can.
+    let mut auditor = Browser::with_session(&app, &app.hq_as(&t, "auditor").await);
+    assert_eq!(auditor.get("/console/audit").await.status(), StatusCode::OK);
+}

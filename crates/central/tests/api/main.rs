@@ -1,6 +1,7 @@
 //! The central service over HTTP, against real PostgreSQL.
 
 mod audit;
+mod audit_search;
 mod auth;
 mod bad_input;
 mod config;
