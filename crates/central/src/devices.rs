@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::{self, Change};
+use crate::audit::{self, Change, Origin};
 use crate::db::TenantRecord;
 use crate::hq::HqCaller;
 use crate::secret::ShownOnce;
@@ -128,6 +128,7 @@ pub async fn create_code(
         .into());
     }
     let code = new_code()?;
+    let mut tx = db.begin().await?;
     let expires_at: DateTime<Utc> = sqlx::query_scalar(
         "INSERT INTO enrollment_codes (code_hash, tenant_id, branch_id, created_by, expires_at)
          VALUES ($1, $2, $3, $4, NOW() + make_interval(mins => $5)) RETURNING expires_at",
@@ -139,6 +140,20 @@ pub async fn create_code(
     .bind(ttl as i32)
     .fetch_one(&central.dbs.master)
     .await?;
+    // Never the code itself: only that one was made, for which branch, until when.
+    audit::record(
+        &mut tx,
+        &Origin { device_id: created_by.map(|a| format!("hq:{a}")), ..Origin::default() },
+        Change {
+            action: "DEVICE_CODE_CREATE",
+            entity_type: "branch",
+            entity_id: Some(new.branch_id.0.to_string()),
+            old_value: None,
+            new_value: Some(serde_json::json!({ "expires_at": expires_at })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(EnrollmentCode { code, expires_at })
 }
 

@@ -457,6 +457,12 @@ async fn an_enrollment_code_is_shown_as_text_and_as_a_qr_code_and_enrolls_a_till
         .await;
     assert_eq!(res.status(), StatusCode::OK, "{code}");
     assert!(b.page("/console/devices").await.contains("Caja 3"));
+    // Making the code is audited, never with the code itself.
+    let mut db = app.tenant_db(&t).await;
+    let made = crate::helpers::audit_rows(&mut db, "DEVICE_CODE_CREATE").await;
+    assert_eq!(made.len(), 1);
+    assert!(made[0].device_id.as_deref().is_some_and(|d| d.starts_with("hq:")));
+    assert!(!format!("{:?}", made[0].new_value).contains(&code));
     // An unknown branch is refused on the page.
     let res = b
         .post("/console/devices/codes", &[("csrf", &csrf), ("branch_id", &Uuid::new_v4().to_string())])
