@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nexus_central::{Central, Settings, http};
+use nexus_central::{Central, Clock, Settings, http};
 use nexus_domain::{BranchId, EmployeeId, TenantId};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -71,7 +71,7 @@ impl TestApp {
 
     async fn start(scratch: Arc<Scratch>, tweak: impl FnOnce(Settings) -> Settings) -> TestApp {
         let settings = tweak(scratch.settings());
-        let central = Central::new(settings).expect("valid settings");
+        let central = Central::with_clock(settings, Clock::shifted()).expect("valid settings");
         central.migrate_master().await.expect("master migrates");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
