@@ -6,6 +6,7 @@
 //! HTTP API whose tenant always comes from a verified token.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod branches;

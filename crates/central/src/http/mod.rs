@@ -1,5 +1,6 @@
 //! The HTTP API: routes, layers, and serving.
 
+mod alerts;
 mod approvals;
 mod auth;
 mod branches;
@@ -134,6 +135,7 @@ pub fn router(central: AppState) -> Router {
         .merge(devices::routes())
         .merge(sync::routes())
         .merge(approvals::routes())
+        .merge(alerts::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);

@@ -313,6 +313,18 @@ impl Till {
 
     /// The next op: `kind` is written as given (a kind central may not know).
     pub fn op(&mut self, kind: &str, actor: Option<EmployeeId>, payload: Value) -> Value {
+        self.op_audited_as(kind, &kind.to_uppercase(), actor, payload)
+    }
+
+    /// The next op, its audit entry's action being `action` (a till writes
+    /// `LOGIN_FAILED` for an `access` op of a wrong PIN).
+    pub fn op_audited_as(
+        &mut self,
+        kind: &str,
+        action: &str,
+        actor: Option<EmployeeId>,
+        payload: Value,
+    ) -> Value {
         use nexus_domain::audit::{AuditEntry, ChainedEntry, storage_time};
         self.seq += 1;
         let now = storage_time(chrono::Utc::now());
@@ -322,7 +334,7 @@ impl Till {
             seq: self.seq,
             device_id: Some(self.device_id.to_string()),
             employee_id: actor.map(|a| a.0),
-            action: kind.to_uppercase(),
+            action: action.to_owned(),
             entity_type: None,
             entity_id: None,
             old_value: None,

@@ -1,5 +1,6 @@
 //! The central service over HTTP, against real PostgreSQL.
 
+mod alerts;
 mod audit;
 mod auth;
 mod bad_input;
