@@ -24,6 +24,7 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::alerts;
 use crate::audit::{self, Change, Origin};
 use crate::db::TenantRecord;
 use crate::devices::DeviceCaller;
@@ -282,8 +283,15 @@ pub async fn login(
     let verified =
         central.verify_pin(tenant_id, &pin, candidate.as_ref().and_then(|c| c.pin_hash.clone())).await?;
     let Some(employee) = candidate.filter(|_| verified) else {
-        throttle::fail(&central.dbs.master, attempt, &subjects).await?;
+        let locked = throttle::fail(&central.dbs.master, attempt, &subjects).await?;
         audit_attempt(db, &origin, "LOGIN_FAILED", serde_json::json!({})).await?;
+        if let Some((_, until)) = locked.iter().find(|(scope, _)| *scope == Scope::Device) {
+            let mut conn = db.acquire().await?;
+            let at = attempt.at;
+            let (branch, device) = (Some(device.branch_id), device.device_id);
+            alerts::pin_lockout(&mut conn, branch, device, "central", at, *until, central.clock.now())
+                .await?;
+        }
         return Err(Error::unauthorized("wrong_pin", "PIN incorrecto"));
     };
     throttle::succeed(&central.dbs.master, attempt, employee.id).await?;

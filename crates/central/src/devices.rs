@@ -80,6 +80,8 @@ pub struct DeviceCaller {
     pub db: PgPool,
     pub device_id: Uuid,
     pub branch_id: Uuid,
+    /// Central's clock when the request arrived.
+    pub received_at: DateTime<Utc>,
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N]> {
@@ -229,24 +231,36 @@ pub async fn enroll(central: &Central, req: &EnrollRequest) -> Result<Enrolled> 
 struct DeviceRow {
     tenant_id: Uuid,
     branch_id: Uuid,
+    name: String,
     credential_hash: Vec<u8>,
     revoked_at: Option<DateTime<Utc>>,
 }
 
-/// Authenticates a device credential; a revoked device is refused.
+/// Authenticates a device credential; a revoked device is refused, and its
+/// attempt recorded as an alert for headquarters.
 pub async fn authenticate(central: &Central, credential: &str) -> Result<DeviceCaller> {
     let invalid = || Error::unauthorized("device_credential_invalid", "Credencial de dispositivo inválida");
     let (device_id, secret) = parse_device_credential(credential).ok_or_else(invalid)?;
-    let row: Option<DeviceRow> =
-        sqlx::query_as("SELECT tenant_id, branch_id, credential_hash, revoked_at FROM devices WHERE id = $1")
-            .bind(device_id)
-            .fetch_optional(&central.dbs.master)
-            .await?;
-    let DeviceRow { tenant_id, branch_id, credential_hash: hash, revoked_at } = row.ok_or_else(invalid)?;
+    let row: Option<DeviceRow> = sqlx::query_as(
+        "SELECT tenant_id, branch_id, name, credential_hash, revoked_at FROM devices WHERE id = $1",
+    )
+    .bind(device_id)
+    .fetch_optional(&central.dbs.master)
+    .await?;
+    let DeviceRow { tenant_id, branch_id, name, credential_hash: hash, revoked_at } =
+        row.ok_or_else(invalid)?;
     if !bool::from(Sha256::digest(secret).as_slice().ct_eq(&hash)) {
         return Err(invalid());
     }
-    if revoked_at.is_some() {
+    let received_at = central.clock.now();
+    if let Some(revoked_at) = revoked_at {
+        // The refusal stands whether or not the attempt could be recorded.
+        if let Err(e) =
+            record_revoked_attempt(central, tenant_id, device_id, branch_id, &name, revoked_at, received_at)
+                .await
+        {
+            tracing::warn!(device = %device_id, error = %e, "a revoked device's attempt was not recorded");
+        }
         return Err(Error::unauthorized(
             "device_revoked",
             "Este dispositivo fue revocado; pide a un administrador que lo enrole de nuevo",
@@ -262,7 +276,22 @@ pub async fn authenticate(central: &Central, credential: &str) -> Result<DeviceC
         .bind(device_id)
         .execute(&central.dbs.master)
         .await?;
-    Ok(DeviceCaller { tenant, db, device_id, branch_id })
+    Ok(DeviceCaller { tenant, db, device_id, branch_id, received_at })
+}
+
+async fn record_revoked_attempt(
+    central: &Central,
+    tenant_id: Uuid,
+    device_id: Uuid,
+    branch_id: Uuid,
+    name: &str,
+    revoked_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let (_, db) = central.tenant(tenant_id).await?;
+    let mut conn = db.acquire().await?;
+    crate::alerts::revoked_device_knocked(&mut conn, device_id, branch_id, name, revoked_at, at).await?;
+    Ok(())
 }
 
 /// The tenant's devices.

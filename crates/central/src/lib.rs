@@ -6,9 +6,11 @@
 //! HTTP API whose tenant always comes from a verified token.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod branches;
+pub mod clock;
 pub mod console;
 pub mod db;
 pub mod demo;
@@ -38,6 +40,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+pub use clock::Clock;
 pub use error::{Error, Result};
 pub use settings::Settings;
 
@@ -48,6 +51,8 @@ pub struct Central {
     pub settings: Settings,
     pub dbs: Databases,
     pub tokens: auth::TokenKeys,
+    /// The time the rules judge by (`crate::clock`).
+    pub clock: Clock,
     decoy_hash: String,
     /// A password hash at the HQ cost, checked when an email is unknown so
     /// both answers cost the same; made on first need (it takes a while).
@@ -57,11 +62,16 @@ pub struct Central {
 impl Central {
     /// Validates the settings and prepares (lazy) connections.
     pub fn new(settings: Settings) -> anyhow::Result<Arc<Central>> {
+        Central::with_clock(settings, Clock::System)
+    }
+
+    /// Like [`Central::new`], on the given clock (a shifted one in tests).
+    pub fn with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Arc<Central>> {
         settings.validate()?;
         let dbs = Databases::new(&settings)?;
         let tokens = auth::TokenKeys::new(&settings.jwt_secret);
         let decoy_hash = nexus_domain::pin::decoy_hash(settings.bcrypt_cost);
-        Ok(Arc::new(Central { settings, dbs, tokens, decoy_hash, hq_decoy_hash: OnceLock::new() }))
+        Ok(Arc::new(Central { settings, dbs, tokens, clock, decoy_hash, hq_decoy_hash: OnceLock::new() }))
     }
 
     /// The PIN lookup key of a tenant.

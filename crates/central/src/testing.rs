@@ -119,9 +119,10 @@ pub struct Server {
 }
 
 impl Server {
-    /// Migrates the master and serves on `addr` (port 0 for any).
+    /// Migrates the master and serves on `addr` (port 0 for any), on a
+    /// shifted clock the caller may move (`central.clock.advance`).
     pub async fn start(settings: Settings, addr: SocketAddr) -> Server {
-        let central = Central::new(settings).expect("valid settings");
+        let central = Central::with_clock(settings, crate::Clock::shifted()).expect("valid settings");
         central.migrate_master().await.expect("the master migrates");
         let listener = tokio::net::TcpListener::bind(addr).await.expect("a port");
         let addr = listener.local_addr().expect("an address");

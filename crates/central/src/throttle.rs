@@ -264,10 +264,15 @@ pub async fn succeed(master: &PgPool, attempt: Attempt, who: Uuid) -> Result<()>
 }
 
 /// The attempt failed: each subject whose window now holds enough failures
-/// is locked.
-pub async fn fail(master: &PgPool, attempt: Attempt, subjects: &[Subject]) -> Result<()> {
+/// is locked. Returns the scopes this failure locked, with until when.
+pub async fn fail(
+    master: &PgPool,
+    attempt: Attempt,
+    subjects: &[Subject],
+) -> Result<Vec<(Scope, DateTime<Utc>)>> {
     let mut tx = master.begin().await?;
     lock(&mut tx, subjects).await?;
+    let mut locked = Vec::new();
     for s in subjects {
         let policy = s.scope.policy();
         let failed = failures(&mut tx, s, attempt.at - policy.lockout_window).await?;
@@ -282,10 +287,12 @@ pub async fn fail(master: &PgPool, attempt: Attempt, subjects: &[Subject]) -> Re
             .bind(until)
             .execute(&mut *tx)
             .await?;
+            locked.push((s.scope, until));
         }
     }
     tx.commit().await?;
-    prune(master, attempt).await
+    prune(master, attempt).await?;
+    Ok(locked)
 }
 
 /// Deletes a batch of the attempts and locks no throttle window needs.

@@ -75,12 +75,13 @@ async fn list(console: Console) -> Result<Response, PageError> {
 struct Empty {}
 
 async fn decide(
+    axum::extract::State(central): axum::extract::State<AppState>,
     Path((id, decision)): Path<(String, String)>,
     ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
 ) -> Result<Response, PageError> {
     let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;
     match decision.as_str() {
-        "approve" => approvals::approve(&console.caller, id).await?,
+        "approve" => approvals::approve(&console.caller, id, central.clock.now()).await?,
         "refuse" => approvals::refuse(&console.caller, id).await?,
         _ => return Err(PageError::not_found()),
     };

@@ -1,5 +1,6 @@
 //! The HTTP API: routes, layers, and serving.
 
+mod alerts;
 mod approvals;
 mod audit;
 mod auth;
@@ -136,6 +137,7 @@ pub fn router(central: AppState) -> Router {
         .merge(sync::routes())
         .merge(approvals::routes())
         .merge(audit::routes())
+        .merge(alerts::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);

@@ -71,17 +71,18 @@ fn decided() -> Error {
     Error::conflict("approval_decided", "Esa solicitud ya fue aprobada o rechazada")
 }
 
-/// Approves a held op and writes it (the owner only).
-pub async fn approve(caller: &HqCaller, id: Uuid) -> Result<Approval> {
-    decide(caller, id, true).await
+/// Approves a held op and writes it (the owner only), at `now` by central's clock.
+pub async fn approve(caller: &HqCaller, id: Uuid, now: DateTime<Utc>) -> Result<Approval> {
+    decide(caller, id, Some(now)).await
 }
 
 /// Refuses a held op; nothing of it is written (the owner only).
 pub async fn refuse(caller: &HqCaller, id: Uuid) -> Result<Approval> {
-    decide(caller, id, false).await
+    decide(caller, id, None).await
 }
 
-async fn decide(caller: &HqCaller, id: Uuid, approve: bool) -> Result<Approval> {
+/// Approves (at the time given) or refuses (with none).
+async fn decide(caller: &HqCaller, id: Uuid, approve_at: Option<DateTime<Utc>>) -> Result<Approval> {
     caller.require_owner()?;
     let mut tx = caller.db.begin().await?;
     let row: Option<(Uuid, Uuid, i64, String, Value)> = sqlx::query_as(
@@ -94,9 +95,10 @@ async fn decide(caller: &HqCaller, id: Uuid, approve: bool) -> Result<Approval> 
     if status != "pending" {
         return Err(decided());
     }
-    let outcome = if approve {
+    let approve = approve_at.is_some();
+    let outcome = if let Some(now) = approve_at {
         let op: Op = serde_json::from_value(op).map_err(|e| anyhow::anyhow!("held op unreadable: {e}"))?;
-        let written = ingest::apply_approved(&mut tx, device_id, branch_id, &op).await?;
+        let written = ingest::apply_approved(&mut tx, device_id, branch_id, &op, now).await?;
         Some(if written { "applied" } else { "stale" })
     } else {
         None

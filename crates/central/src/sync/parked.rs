@@ -43,8 +43,8 @@ pub async fn list(db: &PgPool) -> Result<Vec<ParkedOp>> {
 }
 
 /// Applies every parked op whose kind this build knows, device by device in
-/// seq order; the number applied, held or refused.
-pub async fn replay(db: &PgPool) -> Result<usize> {
+/// seq order, at `now` by central's clock; the number applied, held or refused.
+pub async fn replay(db: &PgPool, now: DateTime<Utc>) -> Result<usize> {
     let waiting: Vec<(Uuid, i64, String)> = sqlx::query_as(
         "SELECT device_id, seq, kind FROM sync_parked WHERE applied_at IS NULL ORDER BY device_id, seq",
     )
@@ -52,7 +52,7 @@ pub async fn replay(db: &PgPool) -> Result<usize> {
     .await?;
     let mut done = 0;
     for (device_id, seq, _) in waiting.iter().filter(|(_, _, kind)| known_kind(kind)) {
-        if replay_one(db, *device_id, *seq).await? {
+        if replay_one(db, *device_id, *seq, now).await? {
             done += 1;
         }
     }
@@ -61,7 +61,7 @@ pub async fn replay(db: &PgPool) -> Result<usize> {
 
 /// One parked op, in its own transaction, serialised with the device's
 /// pushes; whether it was settled here.
-async fn replay_one(db: &PgPool, device_id: Uuid, seq: i64) -> Result<bool> {
+async fn replay_one(db: &PgPool, device_id: Uuid, seq: i64, now: DateTime<Utc>) -> Result<bool> {
     let mut tx = db.begin().await?;
     sqlx::query("SELECT 1 FROM sync_devices WHERE device_id = $1 FOR UPDATE")
         .bind(device_id)
@@ -78,7 +78,7 @@ async fn replay_one(db: &PgPool, device_id: Uuid, seq: i64) -> Result<bool> {
         return Ok(false);
     };
     let replayed = match serde_json::from_str::<Op>(&text) {
-        Ok(op) => ingest::replay(&mut tx, device_id, branch_id, &op).await?,
+        Ok(op) => ingest::replay(&mut tx, device_id, branch_id, &op, now).await?,
         Err(e) => Replayed::Rejected(format!("contenido inválido: {e}")),
     };
     let (op_status, outcome, reason) = match &replayed {
@@ -111,7 +111,7 @@ pub async fn replay_all(central: &Central) -> Result<usize> {
     for id in tenants {
         let replayed = async {
             let (_, db) = central.tenant(id).await?;
-            replay(&db).await
+            replay(&db, central.clock.now()).await
         }
         .await;
         match replayed {

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nexus_central::{Central, Settings, http};
+use nexus_central::{Central, Clock, Settings, http};
 use nexus_domain::{BranchId, EmployeeId, TenantId};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -71,7 +71,7 @@ impl TestApp {
 
     async fn start(scratch: Arc<Scratch>, tweak: impl FnOnce(Settings) -> Settings) -> TestApp {
         let settings = tweak(scratch.settings());
-        let central = Central::new(settings).expect("valid settings");
+        let central = Central::with_clock(settings, Clock::shifted()).expect("valid settings");
         central.migrate_master().await.expect("master migrates");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -313,6 +313,18 @@ impl Till {
 
     /// The next op: `kind` is written as given (a kind central may not know).
     pub fn op(&mut self, kind: &str, actor: Option<EmployeeId>, payload: Value) -> Value {
+        self.op_audited_as(kind, &kind.to_uppercase(), actor, payload)
+    }
+
+    /// The next op, its audit entry's action being `action` (a till writes
+    /// `LOGIN_FAILED` for an `access` op of a wrong PIN).
+    pub fn op_audited_as(
+        &mut self,
+        kind: &str,
+        action: &str,
+        actor: Option<EmployeeId>,
+        payload: Value,
+    ) -> Value {
         use nexus_domain::audit::{AuditEntry, ChainedEntry, storage_time};
         self.seq += 1;
         let now = storage_time(chrono::Utc::now());
@@ -322,7 +334,7 @@ impl Till {
             seq: self.seq,
             device_id: Some(self.device_id.to_string()),
             employee_id: actor.map(|a| a.0),
-            action: kind.to_uppercase(),
+            action: action.to_owned(),
             entity_type: None,
             entity_id: None,
             old_value: None,

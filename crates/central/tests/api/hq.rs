@@ -266,6 +266,11 @@ fn hq_routes(t: &crate::helpers::Tenant) -> Vec<(Method, String, Option<Value>)>
         (Method::GET, "/v1/approvals".into(), None),
         (Method::POST, format!("/v1/approvals/{id}/approve"), None),
         (Method::POST, format!("/v1/approvals/{id}/refuse"), None),
+        (Method::GET, "/v1/alerts".into(), None),
+        (Method::GET, "/v1/alerts/count".into(), None),
+        (Method::POST, format!("/v1/alerts/{id}/ack"), Some(json!({ "note": "visto" }))),
+        (Method::GET, "/v1/alerts/settings".into(), None),
+        (Method::PUT, "/v1/alerts/settings".into(), Some(json!({}))),
     ]
 }
 

@@ -1,5 +1,6 @@
 //! The central service over HTTP, against real PostgreSQL.
 
+mod alerts;
 mod audit;
 mod audit_search;
 mod auth;

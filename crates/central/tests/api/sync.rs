@@ -156,7 +156,7 @@ async fn an_op_of_an_unknown_kind_is_parked_settled_listed_and_the_rest_applied(
     assert!(listed[0]["applied_at"].is_null());
     // A replay by this build leaves it: the kind is still unknown here.
     let (_, pool) = app.central.tenant(t.tenant_id.0).await.unwrap();
-    assert_eq!(nexus_central::sync::parked::replay(&pool).await.unwrap(), 0);
+    assert_eq!(nexus_central::sync::parked::replay(&pool, app.central.clock.now()).await.unwrap(), 0);
     // A malformed op of a known kind still refuses the whole batch.
     let mut broken = till.op("customer_saved", None, json!({}));
     broken.as_object_mut().unwrap().remove("audit");

@@ -13,6 +13,7 @@ use super::audit::insert_audit;
 use super::cash::insert_movements;
 use super::planner::Planner;
 use super::sales::insert_sales;
+use crate::alerts;
 
 /// One row of `sync_ops`: an op received, applied or rejected.
 pub(super) struct OpLogRow {
@@ -83,16 +84,18 @@ impl Planner {
             let seqs: Vec<i64> = buf.conflicts.iter().map(|c| c.0).collect();
             let kinds: Vec<&str> = buf.conflicts.iter().map(|c| c.1).collect();
             let details: Vec<String> = buf.conflicts.iter().map(|c| c.2.to_string()).collect();
-            sqlx::query(
+            let recorded: Vec<(Uuid, String, Value)> = sqlx::query_as(
                 "INSERT INTO sync_conflicts (device_id, seq, kind, detail)
-                 SELECT $1, s, k, d::jsonb FROM unnest($2::int8[], $3::text[], $4::text[]) AS t(s, k, d)",
+                 SELECT $1, s, k, d::jsonb FROM unnest($2::int8[], $3::text[], $4::text[]) AS t(s, k, d)
+                 RETURNING id, kind, detail",
             )
             .bind(self.device_id)
             .bind(seqs)
             .bind(kinds)
             .bind(details)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
+            alerts::conflicts_recorded(tx, self.branch_id, self.device_id, &recorded, self.now).await?;
         }
         Ok(())
     }

@@ -27,14 +27,18 @@
 //! What offline work made possible but the rules forbid — a cashier or a
 //! register with two open sessions, an employee deactivated meanwhile, an
 //! operation on a closed session, a stale edit, a broken audit chain — is
-//! applied (the cash moved) and recorded in `sync_conflicts` with both sides.
+//! applied (the cash moved) and recorded in `sync_conflicts` with both sides,
+//! each raising an alert for headquarters (`crate::alerts`) in the same
+//! transaction, as do a close beyond the tenant's difference threshold and a
+//! till's wrong PINs that locked it.
 //!
 //! Each op kind has its function in the module of its concern (`sessions`,
 //! `sales`, `cash`, `customers`, `layaways`, `employees`, `registers`,
-//! `assignments`); `planner` holds what the batch knows and the evidence it
+//! `assignments`, `access`); `planner` holds what the batch knows and the evidence it
 //! leaves, `reference` the re-checks of reference data, `flush` and `audit`
 //! the buffered writes.
 
+mod access;
 mod assignments;
 mod audit;
 mod cash;
@@ -48,6 +52,7 @@ mod registers;
 mod sales;
 mod sessions;
 
+use chrono::{DateTime, Utc};
 use nexus_domain::audit::GENESIS;
 use nexus_domain::sync::{Op, OpKind, PushResponse, WIRE_VERSION, payload};
 use sqlx::PgConnection;
@@ -121,7 +126,8 @@ async fn apply(device: &DeviceCaller, ops: &[Arrived], one_by_one: bool) -> Resu
         .map(|(op, _)| *op)
         .collect();
     let gap = duplicates + run.len() < sorted.len();
-    let mut planner = Planner::new(device.device_id, device.branch_id, chain_seq, to_hash(&chain_head));
+    let mut planner =
+        Planner::new(device.device_id, device.branch_id, chain_seq, to_hash(&chain_head), device.received_at);
     for op in &run {
         if one_by_one {
             let before = (
@@ -193,8 +199,9 @@ pub(crate) async fn replay(
     device_id: Uuid,
     branch_id: Uuid,
     op: &Op,
+    now: DateTime<Utc>,
 ) -> Result<Replayed, sqlx::Error> {
-    let mut planner = Planner::new(device_id, branch_id, 0, GENESIS);
+    let mut planner = Planner::new(device_id, branch_id, 0, GENESIS, now);
     let outcome = match planner.effect(tx, op).await {
         Ok(()) if planner.holding => Replayed::Held,
         Ok(()) => Replayed::Applied,
@@ -213,8 +220,9 @@ pub(crate) async fn apply_approved(
     device_id: Uuid,
     branch_id: Uuid,
     op: &Op,
+    now: DateTime<Utc>,
 ) -> Result<bool> {
-    let mut planner = Planner::new(device_id, branch_id, 0, GENESIS);
+    let mut planner = Planner::new(device_id, branch_id, 0, GENESIS, now);
     let e: payload::EmployeeSaved =
         parse(op).map_err(|r| anyhow::anyhow!("approved op unreadable: {}", r.0))?;
     let written = match planner.write_employee(tx, op.seq, &e).await {
@@ -263,7 +271,8 @@ impl Planner {
 
     async fn effect(&mut self, tx: &mut PgConnection, op: &Op) -> Result<(), Failure> {
         match op.kind {
-            OpKind::StoreSetUp | OpKind::Access => Ok(()),
+            OpKind::StoreSetUp => Ok(()),
+            OpKind::Access => self.access(tx, op).await,
             OpKind::SaleCompleted => self.sale_completed(tx, op).await,
             OpKind::CashMoved => self.cash_moved(tx, op).await,
             _ => {

@@ -48,6 +48,8 @@ pub(super) struct Planner {
     pub(super) parked: usize,
     /// Set by an effect that held its op for approval instead of applying it.
     pub(super) holding: bool,
+    /// Central's clock when the ops arrived: when the alerts they raise were raised.
+    pub(super) now: DateTime<Utc>,
 }
 
 /// What the op log and the audit chain take from an op, whatever its kind.
@@ -124,7 +126,13 @@ pub(super) fn parse<T: DeserializeOwned>(op: &Op) -> Result<T, Reject> {
 }
 
 impl Planner {
-    pub(super) fn new(device_id: Uuid, branch_id: Uuid, chain_seq: i64, chain_head: ChainHash) -> Planner {
+    pub(super) fn new(
+        device_id: Uuid,
+        branch_id: Uuid,
+        chain_seq: i64,
+        chain_head: ChainHash,
+        now: DateTime<Utc>,
+    ) -> Planner {
         Planner {
             device_id,
             branch_id,
@@ -142,6 +150,7 @@ impl Planner {
             held: 0,
             parked: 0,
             holding: false,
+            now,
         }
     }
 

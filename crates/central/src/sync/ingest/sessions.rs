@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::cash::expected_cents;
 use super::planner::{Failure, Planner, Reject, Session, parse};
+use crate::alerts;
 
 /// A session of the same cashier or register, as an overlap finds it.
 #[derive(sqlx::FromRow)]
@@ -108,6 +109,15 @@ impl Planner {
                 .await?;
         let interval = Interval { session: c.session_id, opened_at, closed_at: Some(c.closed_at) };
         self.overlaps(tx, op.seq, &interval).await?;
+        alerts::session_closed(
+            tx,
+            self.branch_id,
+            self.device_id,
+            c.session_id,
+            c.difference_cents,
+            self.now,
+        )
+        .await?;
         let central_expected = expected_cents(tx, c.session_id).await?;
         if central_expected != c.expected_cents {
             self.conflict(
@@ -177,7 +187,10 @@ impl Planner {
                     continue;
                 }
                 // Written at once: the next session op of this batch must see it.
-                sqlx::query("INSERT INTO sync_conflicts (device_id, seq, kind, detail) VALUES ($1, $2, $3, $4)")
+                let recorded: (Uuid, String, serde_json::Value) = sqlx::query_as(
+                    "INSERT INTO sync_conflicts (device_id, seq, kind, detail) VALUES ($1, $2, $3, $4)
+                     RETURNING id, kind, detail",
+                )
                     .bind(self.device_id)
                     .bind(seq)
                     .bind(kind)
@@ -188,8 +201,9 @@ impl Planner {
                         "received": { "cash_session_id": s.session, "opened_by": cashier, "cash_register_id": register,
                                       "opened_at": s.opened_at, "closed_at": s.closed_at, "device_id": self.device_id },
                     }))
-                    .execute(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
+                alerts::conflicts_recorded(tx, self.branch_id, self.device_id, &[recorded], self.now).await?;
                 self.conflicts += 1;
             }
         }
