@@ -9,6 +9,7 @@
 //! are embedded in the binary.
 
 mod account;
+mod alerts;
 mod approvals;
 mod audit;
 mod devices;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(login::routes())
         .merge(account::routes())
+        .merge(alerts::routes())
         .merge(home::routes())
         .merge(devices::routes())
         .merge(staff::routes())

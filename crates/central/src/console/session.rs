@@ -43,6 +43,7 @@ pub enum Tab {
     People,
     Account,
     Audit,
+    Alerts,
 }
 
 /// What every page's frame shows: who is logged in, where, the CSRF token
@@ -60,6 +61,8 @@ pub struct Nav {
     pub can_approve: bool,
     pub can_people: bool,
     pub can_audit: bool,
+    /// Open alerts, for whoever may see them.
+    pub alerts: Option<i64>,
 }
 
 impl Nav {
@@ -72,6 +75,8 @@ impl Nav {
 pub struct Console {
     pub caller: HqCaller,
     pub csrf: String,
+    /// Open alerts (counted on every page), when the caller may see them.
+    pub alerts: Option<i64>,
 }
 
 impl Console {
@@ -91,6 +96,7 @@ impl Console {
             can_approve: c.role == HqRole::Owner,
             can_people: c.role == HqRole::Owner,
             can_audit: has(Permission::ReportsView),
+            alerts: self.alerts,
         }
     }
 
@@ -200,7 +206,12 @@ impl FromRequestParts<AppState> for Console {
             return Err(PageError::redirect("/console/account"));
         }
         let csrf = csrf_token(state, caller.session_id);
-        Ok(Console { caller, csrf })
+        let alerts = match crate::alerts::count(state, &caller).await {
+            Ok(count) => Some(count.open),
+            Err(Error::MissingPermissions { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Console { caller, csrf, alerts })
     }
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::helpers::{Tenant, TestApp, Till, audit_rows, expect_error};
 
 /// A register made through a till by the owner; its id.
-async fn register(app: &TestApp, t: &Tenant, till: &mut Till, number: i64) -> Uuid {
+pub async fn register(app: &TestApp, t: &Tenant, till: &mut Till, number: i64) -> Uuid {
     let id = Uuid::now_v7();
     let op = till.op(
         "register_saved",
@@ -27,7 +27,7 @@ async fn register(app: &TestApp, t: &Tenant, till: &mut Till, number: i64) -> Uu
 }
 
 /// A session of `cashier` on `register` opened at `at`, pushed; its id.
-async fn open(app: &TestApp, till: &mut Till, cashier: Uuid, register: Uuid, at: DateTime<Utc>) -> Uuid {
+pub async fn open(app: &TestApp, till: &mut Till, cashier: Uuid, register: Uuid, at: DateTime<Utc>) -> Uuid {
     let session = Uuid::now_v7();
     let op = till.op(
         "session_opened",

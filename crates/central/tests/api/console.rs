@@ -731,3 +731,86 @@ async fn the_audit_page_filters_escapes_and_verifies_a_chain() {
     let mut auditor = Browser::with_session(&app, &app.hq_as(&t, "auditor").await);
     assert_eq!(auditor.get("/console/audit").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_alert_is_counted_on_every_page_and_acknowledged_with_a_note_only_by_who_may() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let hq = app.hq(&t).await;
+    let mut till = crate::helpers::Till::enroll(&app, &t, &hq).await;
+    let register = crate::alerts::register(&app, &t, &mut till, 1).await;
+    crate::alerts::open(&app, &mut till, t.owner_id.0, register, app.central.clock.now()).await;
+
+    let mut owner = owner_browser(&app, &t).await;
+    assert!(!owner.page("/console").await.contains("alert-count"), "nothing yet");
+    app.central.clock.advance(chrono::Duration::hours(9));
+    for page in ["/console", "/console/staff", "/console/devices", "/console/audit"] {
+        let html = owner.page(page).await;
+        assert!(html.contains(r#"id="alert-count">1<"#), "{page}");
+    }
+    let html = owner.page("/console/alerts").await;
+    assert!(html.contains("Turno abierto demasiado tiempo"));
+    let at = html.find("/console/alerts/").unwrap() + 16;
+    let id: String = html[at..].chars().take(36).collect();
+    let ack = format!("/console/alerts/{id}/ack");
+
+    // An auditor sees it but has no button, and a forged post is refused.
+    let mut auditor = Browser::with_session(&app, &app.hq_as(&t, "auditor").await);
+    let seen = auditor.page("/console/alerts").await;
+    assert!(seen.contains("Turno abierto demasiado tiempo") && !seen.contains(&ack));
+    let csrf = csrf_of(&seen);
+    assert_eq!(auditor.post(&ack, &[("csrf", &csrf), ("note", "x")]).await.status(), StatusCode::FORBIDDEN);
+
+    // A blank note is refused on the page; a note acknowledges it.
+    let csrf = csrf_of(&html);
+    let res = owner.post(&ack, &[("csrf", &csrf), ("note", "   ")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = owner.post(&ack, &[("csrf", &csrf), ("note", "Hablé con la cajera <b>hoy</b>")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!owner.page("/console").await.contains("alert-count"));
+    let all = owner.page("/console/alerts?all=1").await;
+    assert!(all.contains("Hablé con la cajera &lt;b&gt;hoy&lt;/b&gt;") || all.contains("&#60;b&#62;hoy"));
+
+    // Thresholds: a money amount typed as people do, and a bad one refused.
+    let res = owner
+        .post(
+            "/console/alerts/settings",
+            &[
+                ("csrf", &csrf),
+                ("session_open_hours", "10"),
+                ("close_difference", "250.50"),
+                ("device_silent_minutes", "15"),
+                ("outbox_max_age_hours", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let settings: Value = app.get("/v1/alerts/settings", &hq).await.json().await.unwrap();
+    assert_eq!(settings["close_difference_threshold_cents"], json!(25050));
+    let res = owner
+        .post(
+            "/console/alerts/settings",
+            &[
+                ("csrf", &csrf),
+                ("session_open_hours", "10"),
+                ("close_difference", "1e3"),
+                ("device_silent_minutes", "15"),
+                ("outbox_max_age_hours", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = auditor
+        .post(
+            "/console/alerts/settings",
+            &[
+                ("csrf", &csrf_of(&seen)),
+                ("session_open_hours", "1"),
+                ("close_difference", "1"),
+                ("device_silent_minutes", "1"),
+                ("outbox_max_age_hours", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
