@@ -743,7 +743,7 @@ async fn an_alert_is_counted_on_every_page_and_acknowledged_with_a_note_only_by_
 
     let mut owner = owner_browser(&app, &t).await;
     assert!(!owner.page("/console").await.contains("alert-count"), "nothing yet");
-    app.central.clock.advance(chrono::Duration::hours(9));
+    app.central.clock.advance(chrono::Duration::hours(9)).unwrap();
     for page in ["/console", "/console/staff", "/console/devices", "/console/audit"] {
         let html = owner.page(page).await;
         assert!(html.contains(r#"id="alert-count">1<"#), "{page}");
