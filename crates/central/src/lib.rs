@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod auth;
 pub mod branches;
+pub mod cash_sessions;
 pub mod db;
 pub mod demo;
 pub mod devices;
@@ -18,6 +19,7 @@ pub mod hq;
 pub mod http;
 pub mod migrate;
 pub mod provision;
+pub mod reports;
 pub mod secret;
 pub mod settings;
 pub mod sync;
