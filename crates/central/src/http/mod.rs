@@ -9,6 +9,8 @@ pub mod error;
 pub mod extract;
 mod hq;
 mod meta;
+mod reports;
+mod sessions;
 mod sync;
 mod tenants;
 mod theme;
@@ -134,6 +136,8 @@ pub fn router(central: AppState) -> Router {
         .merge(devices::routes())
         .merge(sync::routes())
         .merge(approvals::routes())
+        .merge(reports::routes())
+        .merge(sessions::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);
