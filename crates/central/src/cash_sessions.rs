@@ -280,6 +280,7 @@ fn session_not_found() -> Error {
 
 /// The Z report of session `id`; an unknown id (another tenant's too) is
 /// not found, a session still open has no Z report yet.
+#[allow(clippy::type_complexity)]
 pub async fn z_report(db: &PgPool, id: Uuid) -> Result<ZReport> {
     let row: SessionRow =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {SESSION_COLUMNS} WHERE s.id = $1")))
