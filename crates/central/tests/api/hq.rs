@@ -266,6 +266,15 @@ fn hq_routes(t: &crate::helpers::Tenant) -> Vec<(Method, String, Option<Value>)>
         (Method::GET, "/v1/approvals".into(), None),
         (Method::POST, format!("/v1/approvals/{id}/approve"), None),
         (Method::POST, format!("/v1/approvals/{id}/refuse"), None),
+        (Method::GET, "/v1/reports/sales-by-day".into(), None),
+        (Method::GET, "/v1/reports/sales-by-hour".into(), None),
+        (Method::GET, "/v1/reports/sales-by-cashier".into(), None),
+        (Method::GET, "/v1/reports/sales-by-payment-method".into(), None),
+        (Method::GET, "/v1/reports/sales-by-register".into(), None),
+        (Method::GET, "/v1/reports/cash-differences".into(), None),
+        (Method::GET, "/v1/reports/register-rotation".into(), None),
+        (Method::GET, "/v1/sessions".into(), None),
+        (Method::GET, format!("/v1/sessions/{id}"), None),
     ]
 }
 
