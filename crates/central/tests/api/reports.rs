@@ -573,3 +573,40 @@ async fn a_range_that_is_not_one_is_refused_with_a_stable_code_and_a_spanish_mes
         StatusCode::OK
     );
 }
+
+/// The summary rows of a tenant, as text, in key order.
+async fn summaries(db: &mut sqlx::PgConnection) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT concat_ws(' ', hour, branch_id, register_id, employee_id, sales, total, cancelled, cancelled_total)
+         FROM report_sales_hourly
+         UNION ALL
+         SELECT concat_ws(' ', hour, branch_id, register_id, employee_id, method, payments, amount)
+         FROM report_payments_hourly
+         ORDER BY 1",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_reports_migration_summarises_the_sales_already_there_as_the_ingest_would() {
+    let Day { app, t, .. } = day().await;
+    let mut db = app.tenant_db(&t).await;
+    let kept_by_ingest = summaries(&mut db).await;
+    assert_eq!(kept_by_ingest.len(), 3 + 4, "three hours of sales, four of payments: {kept_by_ingest:?}");
+    // The tenant as it was before version 6, with its sales.
+    sqlx::raw_sql(
+        "DROP TABLE report_sales_hourly, report_payments_hourly;
+         DROP INDEX idx_cash_sessions_closed, idx_cash_sessions_register_closed, idx_cash_sessions_cashier_closed,
+                    idx_cash_sessions_opened, idx_cash_registers_branch;
+         DELETE FROM schema_migrations WHERE version = 6;",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let report =
+        nexus_central::migrate::run(&app.central.dbs, &app.central.migration_plan(false)).await.unwrap();
+    assert_eq!(report.failures(), 0, "{}", report.render());
+    assert_eq!(summaries(&mut db).await, kept_by_ingest);
+}
