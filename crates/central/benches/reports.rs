@@ -134,9 +134,9 @@ async fn run(prefix: &str) {
         .await
         .unwrap();
     let token = login["token"].as_str().unwrap().to_owned();
-    let (from, to): (String, String) = sqlx::query_as(
-        "SELECT (min(hour) AT TIME ZONE 'America/Mexico_City')::date::text,
-                (max(hour) AT TIME ZONE 'America/Mexico_City')::date::text FROM report_sales_hourly",
+    let (from, to): (chrono::NaiveDate, chrono::NaiveDate) = sqlx::query_as(
+        "SELECT (min(hour) AT TIME ZONE 'America/Mexico_City')::date,
+                (max(hour) AT TIME ZONE 'America/Mexico_City')::date FROM report_sales_hourly",
     )
     .fetch_one(&db)
     .await
@@ -166,11 +166,10 @@ async fn run(prefix: &str) {
             };
             let aggregate = |text: &'static str| {
                 let db = db.clone();
-                let (from, to) = (from.clone(), to.clone());
                 async move {
                     sqlx::query(AssertSqlSafe(text))
-                        .bind(&from)
-                        .bind(&to)
+                        .bind(from)
+                        .bind(to)
                         .bind(branch)
                         .fetch_all(&db)
                         .await
@@ -303,7 +302,9 @@ const REPORTS: [(&str, &str, &str); 7] = [
 /// Branches, registers (spread over them), two cashiers per register,
 /// two shifts a day per register (08:00–14:00 and 14:00–20:00 local, the
 /// cashiers taking turns), and the sales spread over the shifts, one in ten
-/// paid half in cash and half by card. Rows are made by SQL; the summary
+/// paid half in cash and half by card. Rows are made by SQL (the work
+/// tables are unlogged tables, seen by every connection of the pool, dropped
+/// at the end); the summary
 /// tables are filled by the ingest's own function, 100,000 sales at a time.
 async fn fill(db: &PgPool, size: &Size) {
     let mut tx = db.begin().await.unwrap();
@@ -315,7 +316,7 @@ async fn fill(db: &PgPool, size: &Size) {
     .await
     .unwrap();
     sqlx::query(
-        "CREATE TEMP TABLE bench_registers AS
+        "CREATE UNLOGGED TABLE bench_registers AS
          SELECT r, gen_random_uuid() AS id, (SELECT id FROM branches ORDER BY name OFFSET (r % $2) LIMIT 1) AS branch_id,
                 gen_random_uuid() AS cashier_a, gen_random_uuid() AS cashier_b
          FROM generate_series(0, $1 - 1) r",
@@ -336,7 +337,7 @@ async fn fill(db: &PgPool, size: &Size) {
     .await
     .unwrap();
     sqlx::query(
-        "CREATE TEMP TABLE bench_sessions AS
+        "CREATE UNLOGGED TABLE bench_sessions AS
          SELECT row_number() OVER (ORDER BY d, s, r.r) - 1 AS n, gen_random_uuid() AS id, r.id AS register_id, r.branch_id,
                 CASE WHEN (d + s) % 2 = 0 THEN r.cashier_a ELSE r.cashier_b END AS cashier,
                 ((date '2026-01-01' + d)::timestamp + make_interval(hours => 8 + 6 * s)) AT TIME ZONE 'America/Mexico_City'
@@ -401,4 +402,5 @@ async fn fill(db: &PgPool, size: &Size) {
         tx.commit().await.unwrap();
         start = end;
     }
+    sqlx::raw_sql("DROP TABLE bench_sessions, bench_registers").execute(db).await.unwrap();
 }

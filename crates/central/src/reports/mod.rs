@@ -324,18 +324,19 @@ pub async fn sales_by_register(db: &PgPool, scope: &Scope) -> Result<Report<Regi
 /// cashier, oldest day first.
 pub async fn cash_differences(db: &PgPool, scope: &Scope) -> Result<Report<DifferenceRow>> {
     let rows: Vec<(NaiveDate, Uuid, String, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT (s.closed_at AT TIME ZONE $3)::date, s.opened_by, coalesce(e.name, ''), count(*)::int8,
-                (coalesce(sum(s.difference), 0) * 100)::int8,
-                (coalesce(sum(s.difference) FILTER (WHERE s.difference < 0), 0) * 100)::int8,
-                (coalesce(sum(s.difference) FILTER (WHERE s.difference > 0), 0) * 100)::int8
-         FROM cash_sessions s
-         JOIN cash_registers c ON c.id = s.cash_register_id
-         LEFT JOIN employees e ON e.id = s.opened_by
-         WHERE s.status = 'CLOSED'
-           AND s.closed_at >= ($1::date::timestamp AT TIME ZONE $3)
-           AND s.closed_at < (($2::date + 1)::timestamp AT TIME ZONE $3)
-           AND ($4::uuid IS NULL OR c.branch_id = $4)
-         GROUP BY 1, 2, 3
+        "SELECT t.day, t.opened_by, coalesce(e.name, ''), t.sessions, t.difference, t.shortage, t.overage
+         FROM (SELECT (s.closed_at AT TIME ZONE $3)::date AS day, s.opened_by, count(*)::int8 AS sessions,
+                      (coalesce(sum(s.difference), 0) * 100)::int8 AS difference,
+                      (coalesce(sum(s.difference) FILTER (WHERE s.difference < 0), 0) * 100)::int8 AS shortage,
+                      (coalesce(sum(s.difference) FILTER (WHERE s.difference > 0), 0) * 100)::int8 AS overage
+               FROM cash_sessions s
+               JOIN cash_registers c ON c.id = s.cash_register_id
+               WHERE s.status = 'CLOSED'
+                 AND s.closed_at >= ($1::date::timestamp AT TIME ZONE $3)
+                 AND s.closed_at < (($2::date + 1)::timestamp AT TIME ZONE $3)
+                 AND ($4::uuid IS NULL OR c.branch_id = $4)
+               GROUP BY 1, 2) t
+         LEFT JOIN employees e ON e.id = t.opened_by
          ORDER BY 1, 3, 2",
     )
     .bind(scope.from)
@@ -364,18 +365,21 @@ pub async fn register_rotation(db: &PgPool, scope: &Scope) -> Result<Report<Rota
     #[allow(clippy::type_complexity)]
     let rows: Vec<(Uuid, String, Uuid, String, Uuid, String, i64, i64, i64, DateTime<Utc>, DateTime<Utc>)> =
         sqlx::query_as(
-            "SELECT s.opened_by, coalesce(e.name, ''), s.cash_register_id, c.name, c.branch_id, coalesce(b.name, ''),
-                    count(*)::int8, count(*) FILTER (WHERE s.status = 'OPEN')::int8,
-                    coalesce(extract(epoch FROM sum(s.closed_at - s.opened_at)), 0)::int8,
-                    min(s.opened_at), max(s.opened_at)
-             FROM cash_sessions s
-             JOIN cash_registers c ON c.id = s.cash_register_id
+            "SELECT t.opened_by, coalesce(e.name, ''), t.cash_register_id, c.name, c.branch_id, coalesce(b.name, ''),
+                    t.sessions, t.open_sessions, t.seconds_open, t.first_opened_at, t.last_opened_at
+             FROM (SELECT s.opened_by, s.cash_register_id, count(*)::int8 AS sessions,
+                          count(*) FILTER (WHERE s.status = 'OPEN')::int8 AS open_sessions,
+                          coalesce(extract(epoch FROM sum(s.closed_at - s.opened_at)), 0)::int8 AS seconds_open,
+                          min(s.opened_at) AS first_opened_at, max(s.opened_at) AS last_opened_at
+                   FROM cash_sessions s
+                   JOIN cash_registers c ON c.id = s.cash_register_id
+                   WHERE s.opened_at >= ($1::date::timestamp AT TIME ZONE $3)
+                     AND s.opened_at < (($2::date + 1)::timestamp AT TIME ZONE $3)
+                     AND ($4::uuid IS NULL OR c.branch_id = $4)
+                   GROUP BY 1, 2) t
+             JOIN cash_registers c ON c.id = t.cash_register_id
              LEFT JOIN branches b ON b.id = c.branch_id
-             LEFT JOIN employees e ON e.id = s.opened_by
-             WHERE s.opened_at >= ($1::date::timestamp AT TIME ZONE $3)
-               AND s.opened_at < (($2::date + 1)::timestamp AT TIME ZONE $3)
-               AND ($4::uuid IS NULL OR c.branch_id = $4)
-             GROUP BY 1, 2, 3, 4, 5, 6
+             LEFT JOIN employees e ON e.id = t.opened_by
              ORDER BY 2, 1, 6, 4, 3",
         )
         .bind(scope.from)
