@@ -14,6 +14,10 @@ pub enum Error {
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Well-formed, but not something that can be answered (a date range
+    /// that ends before it starts); nothing was written.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
     /// Authenticated, but this kind of login may not do this.
@@ -38,6 +42,10 @@ impl Error {
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Error {
         Error::Conflict { code, message: message.into() }
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Error {
+        Error::Unprocessable { code, message: message.into() }
     }
 
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Error {

@@ -72,6 +72,9 @@ impl From<Error> for ApiError {
             }
             Error::NotFound { code, message } => ApiError::new(StatusCode::NOT_FOUND, code, message),
             Error::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            Error::Unprocessable { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
             Error::Unauthorized { code, message } => ApiError::new(StatusCode::UNAUTHORIZED, code, message),
             Error::Forbidden { code, message } => ApiError::new(StatusCode::FORBIDDEN, code, message),
             Error::MissingPermissions { ref missing } => {

@@ -213,8 +213,10 @@ requirements! {
     ViewConfig => [ConfigView];
     /// Change the tenant's configuration.
     EditConfig => [ConfigEdit];
-    /// Read reports (sync conflicts).
+    /// Read reports (sales, cash differences, register rotation, sync conflicts).
     ViewReports => [ReportsView];
+    /// Read cash sessions and their Z reports.
+    ViewCash => [CashView];
 }
 
 /// An HQ caller holding every permission of `P`; otherwise 403 naming what

@@ -11,6 +11,8 @@ pub mod error;
 pub mod extract;
 mod hq;
 mod meta;
+mod reports;
+mod sessions;
 mod sync;
 mod tenants;
 mod theme;
@@ -138,6 +140,8 @@ pub fn router(central: AppState) -> Router {
         .merge(approvals::routes())
         .merge(audit::routes())
         .merge(alerts::routes())
+        .merge(reports::routes())
+        .merge(sessions::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);

@@ -359,6 +359,16 @@ impl Till {
         })
     }
 
+    /// The hash of the last audit entry written, hex: the head of the chain.
+    pub fn chain_head(&self) -> String {
+        nexus_domain::sync::hex(&self.head)
+    }
+
+    /// How many ops were made.
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
     /// Pushes `ops`; the answer must be a 200.
     pub async fn push(&self, app: &TestApp, ops: Vec<Value>) -> Value {
         let res = app.post("/v1/sync/push", &self.credential, json!({ "ops": ops })).await;

@@ -271,6 +271,15 @@ fn hq_routes(t: &crate::helpers::Tenant) -> Vec<(Method, String, Option<Value>)>
         (Method::POST, format!("/v1/alerts/{id}/ack"), Some(json!({ "note": "visto" }))),
         (Method::GET, "/v1/alerts/settings".into(), None),
         (Method::PUT, "/v1/alerts/settings".into(), Some(json!({}))),
+        (Method::GET, "/v1/reports/sales-by-day".into(), None),
+        (Method::GET, "/v1/reports/sales-by-hour".into(), None),
+        (Method::GET, "/v1/reports/sales-by-cashier".into(), None),
+        (Method::GET, "/v1/reports/sales-by-payment-method".into(), None),
+        (Method::GET, "/v1/reports/sales-by-register".into(), None),
+        (Method::GET, "/v1/reports/cash-differences".into(), None),
+        (Method::GET, "/v1/reports/register-rotation".into(), None),
+        (Method::GET, "/v1/sessions".into(), None),
+        (Method::GET, format!("/v1/sessions/{id}"), None),
     ]
 }
 

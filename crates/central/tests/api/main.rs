@@ -19,6 +19,7 @@ mod permissions;
 mod pins;
 mod pools;
 mod provisioning;
+mod reports;
 mod secrets;
 mod sync;
 mod totp;

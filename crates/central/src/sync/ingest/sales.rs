@@ -58,6 +58,7 @@ impl Planner {
         let stock: Vec<StockRow<'_>> =
             StockRow::of(&c.stock, c.sale_id, c.cancelled_by.0, c.cancelled_at).collect();
         insert_stock(tx, self.device_id, &stock).await?;
+        crate::reports::summary::record_cancellation(tx, c.sale_id).await?;
         sqlx::query(
             "UPDATE sales SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3 WHERE id = $1",
         )
@@ -155,6 +156,8 @@ pub(super) async fn insert_sales(
         .execute(&mut *tx)
         .await?;
     }
+    let ids: Vec<Uuid> = sales.iter().map(|s| s.sale_id).collect();
+    crate::reports::summary::record_sales(tx, &ids).await?;
     let stock: Vec<StockRow<'_>> =
         sales.iter().flat_map(|s| StockRow::of(&s.stock, s.sale_id, s.employee_id.0, s.created_at)).collect();
     insert_stock(tx, device, &stock).await
