@@ -18,7 +18,9 @@ mod home;
 mod login;
 mod operator;
 mod people;
+mod reports;
 mod session;
+mod sessions;
 mod staff;
 
 use axum::Router;
@@ -50,6 +52,8 @@ pub fn router() -> Router<AppState> {
         .merge(approvals::routes())
         .merge(audit::routes())
         .merge(people::routes())
+        .merge(reports::routes())
+        .merge(sessions::routes())
         .merge(operator::routes())
         .route("/console/assets/console.css", get(|| asset("text/css; charset=utf-8", CSS)))
         .route("/console/assets/console.js", get(|| asset("text/javascript; charset=utf-8", JS)))

@@ -44,6 +44,8 @@ pub enum Tab {
     Account,
     Audit,
     Alerts,
+    Reports,
+    Sessions,
 }
 
 /// What every page's frame shows: who is logged in, where, the CSRF token
@@ -61,6 +63,8 @@ pub struct Nav {
     pub can_approve: bool,
     pub can_people: bool,
     pub can_audit: bool,
+    pub can_reports: bool,
+    pub can_sessions: bool,
     /// Open alerts, for whoever may see them.
     pub alerts: Option<i64>,
 }
@@ -96,6 +100,8 @@ impl Console {
             can_approve: c.role == HqRole::Owner,
             can_people: c.role == HqRole::Owner,
             can_audit: has(Permission::ReportsView),
+            can_reports: has(Permission::ReportsView),
+            can_sessions: has(Permission::CashView),
             alerts: self.alerts,
         }
     }

@@ -814,3 +814,68 @@ async fn an_alert_is_counted_on_every_page_and_acknowledged_with_a_note_only_by_
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn reports_show_a_table_a_chart_and_a_csv_and_sessions_open_their_z_report() {
+    let day = crate::reports::day().await;
+    let app = &day.app;
+    let mut owner = owner_browser(app, &day.t).await;
+    let path = "/console/reports?report=sales-by-day&from=2026-03-02&to=2026-03-03&branch=";
+    let html = owner.page(path).await;
+    assert!(html.contains(r#"id="chart""#) && html.contains("<rect"), "a chart");
+    assert!(html.contains("2026-03-02") && html.contains("$116.00"), "the 2nd sold 116.00 (local day)");
+    let html = owner.page("/console/reports?report=sales-by-cashier&from=2026-03-02&to=2026-03-03").await;
+    assert!(!html.contains(crate::reports::HOSTILE), "a hostile name is escaped");
+    assert!(html.contains("=cmd|&quot;x&quot;,y") || html.contains("=cmd|&#34;x&#34;,y"), "{html}");
+
+    // The rotation report, and its CSV as a file a spreadsheet keeps as text.
+    let html = owner.page("/console/reports?report=register-rotation&from=2026-03-01&to=2026-03-31").await;
+    assert!(html.contains("Ana → Caja 1"));
+    let at = html.find("/console/reports/csv?").unwrap();
+    let link: String = html[at..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect::<String>()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let res = owner.get(&link).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"register-rotation_2026-03-01_2026-03-31.csv"),
+        "{disposition} {link}"
+    );
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("cajero_id,cajero,caja_id,caja"), "{csv}");
+    assert!(csv.contains("\"'=cmd|\"\"x\"\",y\""), "{csv}");
+
+    // A range backwards is said on the page.
+    let res = owner.get("/console/reports?report=sales-by-day&from=2026-03-05&to=2026-03-01").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Sessions closed in March: both; Ana's Z report adds up.
+    let html = owner.page("/console/sessions?from=2026-03-01&to=2026-03-31").await;
+    assert!(html.contains(&day.ana_session.to_string()) && html.contains(&day.hostile_session.to_string()));
+    let z = owner.page(&format!("/console/sessions/{}", day.ana_session)).await;
+    for expected in
+        ["$696.00", "$690.00", "-$6.00", "Billete de $500", "Garrafón de agua", "Tarjeta", &day.till_head]
+    {
+        assert!(z.contains(expected), "{expected} in the Z report");
+    }
+    let by_cashier =
+        owner.page(&format!("/console/sessions?from=2026-03-01&to=2026-03-31&cashier={}", day.ana)).await;
+    assert!(!by_cashier.contains(&day.hostile_session.to_string()));
+
+    // Another tenant's owner: not found; an accountant reads reports, an auditor the sessions.
+    let other = app.provision("Otra").await;
+    let mut stranger = owner_browser(app, &other).await;
+    assert_eq!(
+        stranger.get(&format!("/console/sessions/{}", day.ana_session)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let mut accountant = Browser::with_session(app, &app.hq_as(&day.t, "accountant").await);
+    assert_eq!(accountant.get(path).await.status(), StatusCode::OK);
+    let mut auditor = Browser::with_session(app, &app.hq_as(&day.t, "auditor").await);
+    assert_eq!(auditor.get(&format!("/console/sessions/{}", day.ana_session)).await.status(), StatusCode::OK);
+}

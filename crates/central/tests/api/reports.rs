@@ -143,23 +143,23 @@ fn movement(session: Uuid, cashier: Uuid, kind: &str, amount: i64, reason: &str,
             "reason": reason, "employee_id": cashier, "created_at": at })
 }
 
-const HOSTILE: &str = "=cmd|\"x\",y";
+pub const HOSTILE: &str = "=cmd|\"x\",y";
 
 /// What the test store did, to check the reports against.
-struct Day {
-    app: TestApp,
-    t: Tenant,
-    hq: String,
-    till_id: Uuid,
-    till_ops: i64,
-    till_head: String,
-    ana: Uuid,
-    hostile: Uuid,
-    r1: Uuid,
-    r2: Uuid,
-    ana_session: Uuid,
-    hostile_session: Uuid,
-    cancelled_sale: Uuid,
+pub struct Day {
+    pub app: TestApp,
+    pub t: Tenant,
+    pub hq: String,
+    pub till_id: Uuid,
+    pub till_ops: i64,
+    pub till_head: String,
+    pub ana: Uuid,
+    pub hostile: Uuid,
+    pub r1: Uuid,
+    pub r2: Uuid,
+    pub ana_session: Uuid,
+    pub hostile_session: Uuid,
+    pub cancelled_sale: Uuid,
 }
 
 /// Ana works register 1 from 20:00 on March 2nd to 02:00 on the 3rd (local):
@@ -167,7 +167,7 @@ struct Day {
 /// at 00:45 cancelled at 00:50 with its refund (the 3rd), a 20.00 expense,
 /// and closes 6.00 short. The cashier called `=cmd|"x",y` sells 10.00 by
 /// transfer on register 2 from 09:00 to 11:00 on the 3rd.
-async fn day() -> Day {
+pub async fn day() -> Day {
     let app = TestApp::spawn().await;
     let t = app.provision("Refacciones Reporte").await;
     let hq = app.hq(&t).await;
