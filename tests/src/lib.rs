@@ -6,6 +6,7 @@
 
 pub mod chromium;
 pub mod cluster;
+pub mod console;
 pub mod desktop;
 pub mod flows;
 pub mod process;
