@@ -95,6 +95,12 @@ ensure_desktop_packages() {
     ensure_packages libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver dbus-daemon gnome-keyring
 }
 
+# Debian's Chromium and its WebDriver server, for the console's browser
+# tests: /usr/bin/chromium and /usr/bin/chromedriver.
+ensure_chromium() {
+    ensure_packages chromium chromium-driver
+}
+
 # Node.js 18.20 or newer with npm, for building and testing the UI.
 ensure_node() {
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 \

@@ -193,13 +193,18 @@ pub struct Store {
 impl Store {
     /// A blank terminal enrolled through `url` (central itself, or a proxy).
     pub async fn enroll(hq: &Hq, url: &str, name: &str) -> Store {
+        let code = hq.code().await;
+        Store::enroll_with_code(url, &code, name).await
+    }
+
+    /// A blank terminal enrolled through `url` with an enrollment `code`.
+    pub async fn enroll_with_code(url: &str, code: &str, name: &str) -> Store {
         let dir = TempDir::new("sync-store");
         let terminal = Arc::new(Terminal::open(&dir.0, options()).expect("a terminal"));
-        let code = hq.code().await;
         // Enrollment itself may meet the faulty network: try again until it lands.
         let mut last = None;
         for _ in 0..20 {
-            match enroll(terminal.clone(), url, &code, name).await {
+            match enroll(terminal.clone(), url, code, name).await {
                 Ok(()) => {
                     last = None;
                     break;

@@ -10,26 +10,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::webdriver::{Client, Session, WebDriverError};
-use crate::{TempDir, process, workspace};
+use crate::{TempDir, free_port, process, which, workspace};
 
 /// Secrets of apps under test go under their own name in the secret store.
 pub const KEYRING_SERVICE: &str = "nexus-pos-e2e";
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .chain(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin")))
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// `tauri-driver` on a private X display.
 pub struct Driver {

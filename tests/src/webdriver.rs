@@ -1,4 +1,6 @@
-//! A small blocking W3C WebDriver client: just what the tests use.
+//! A small blocking W3C WebDriver client: just what the tests use. It
+//! drives `tauri-driver` (the desktop app) and `chromedriver` (the
+//! headquarters console in Chromium) alike.
 
 use std::time::{Duration, Instant};
 
@@ -186,6 +188,41 @@ impl Session {
 
     pub fn property(&self, element: &Element, name: &str) -> Result<Value, WebDriverError> {
         self.call("GET", &format!("/element/{}/property/{name}", element.0), None)
+    }
+
+    /// Goes to `url`, waiting for the page to load as a click on a link would.
+    pub fn goto(&self, url: &str) -> Result<(), WebDriverError> {
+        self.call("POST", "/url", Some(json!({ "url": url }))).map(|_| ())
+    }
+
+    /// The address of the page shown now.
+    pub fn current_url(&self) -> Result<String, WebDriverError> {
+        Ok(self.call("GET", "/url", None)?.as_str().unwrap_or_default().to_owned())
+    }
+
+    pub fn click(&self, element: &Element) -> Result<(), WebDriverError> {
+        self.call("POST", &format!("/element/{}/click", element.0), None).map(|_| ())
+    }
+
+    /// Empties a text field.
+    pub fn clear(&self, element: &Element) -> Result<(), WebDriverError> {
+        self.call("POST", &format!("/element/{}/clear", element.0), None).map(|_| ())
+    }
+
+    /// The text of the open alert, confirm or prompt dialog; an error when
+    /// none is open.
+    pub fn alert_text(&self) -> Result<String, WebDriverError> {
+        Ok(self.call("GET", "/alert/text", None)?.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Answers the open dialog with OK.
+    pub fn accept_alert(&self) -> Result<(), WebDriverError> {
+        self.call("POST", "/alert/accept", None).map(|_| ())
+    }
+
+    /// Answers the open dialog with Cancel.
+    pub fn dismiss_alert(&self) -> Result<(), WebDriverError> {
+        self.call("POST", "/alert/dismiss", None).map(|_| ())
     }
 
     /// Runs `script` in the page and returns its value.
