@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 mod hq;
 mod meta;
+mod registers;
 mod sync;
 mod tenants;
 mod theme;
@@ -130,6 +131,7 @@ pub fn router(central: AppState) -> Router {
         .merge(tenants::routes())
         .merge(branches::routes())
         .merge(employees::routes())
+        .merge(registers::routes())
         .merge(theme::routes())
         .merge(devices::routes())
         .merge(sync::routes())
