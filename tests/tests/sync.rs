@@ -10,6 +10,7 @@ use nexus_domain::employee::NewEmployee;
 use nexus_domain::sync::{Op, OpKind};
 use nexus_e2e::cluster::{ADMIN, Hq, JUAN, MARIA, Store, close, open, sell};
 use nexus_e2e::proxy::{Proxy, Rng};
+use nexus_terminal::cash_session::OpenSession;
 use nexus_terminal::movements::{MovementKind, NewMovement};
 use uuid::Uuid;
 
@@ -257,6 +258,79 @@ async fn an_edit_at_headquarters_reaches_a_terminal_that_edited_the_same_row_bef
     assert!(!juan_here.is_active, "the deactivation reached the terminal");
     assert!(a.terminal.login(JUAN).is_err());
     assert_converged(&hq, &a, "after an edit at HQ").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_register_made_and_assigned_at_headquarters_opens_at_a_terminal_after_a_pull() {
+    let hq = Hq::start().await;
+    let store = Store::enroll(&hq, &hq.url(), "Mostrador 1").await;
+    let http = reqwest::Client::new();
+    let token = nexus_central::testing::demo_hq_token(&hq.central).await;
+    let post = |path: &str, body: serde_json::Value| {
+        http.post(format!("{}{path}", hq.url())).bearer_auth(&token).json(&body).send()
+    };
+    let created =
+        post("/v1/employees", serde_json::json!({ "name": "Rosa Nueva", "role": "cashier" })).await.unwrap();
+    assert!(created.status().is_success(), "{}", created.text().await.unwrap());
+    let created: serde_json::Value = created.json().await.unwrap();
+    let (rosa, pin) = (created["employee"]["id"].clone(), created["pin"].as_str().unwrap().to_owned());
+    let register = post(
+        "/v1/registers",
+        serde_json::json!({ "name": "Caja Express", "register_number": 7, "branch_id": hq.branch }),
+    )
+    .await
+    .unwrap();
+    assert!(register.status().is_success(), "{}", register.text().await.unwrap());
+    let register: Uuid =
+        register.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
+    let assigned = post(
+        "/v1/register-assignments",
+        serde_json::json!({ "cash_register_id": register, "user_id": rosa, "note": "Caja nueva" }),
+    )
+    .await
+    .unwrap();
+    assert!(assigned.status().is_success(), "{}", assigned.text().await.unwrap());
+    // Before a pull the terminal knows neither the cashier nor the register.
+    assert!(store.terminal.login(&pin).is_err());
+    store.client.round().await.unwrap();
+    store.terminal.login(&pin).expect("the cashier made at HQ logs in");
+    let home = store.terminal.home().unwrap();
+    assert_eq!(home.single_cash_register_id, Some(register), "the assignment came down with the register");
+    let session = store
+        .terminal
+        .open_session(&OpenSession { cash_register_id: register, opening_amount: "300".into() })
+        .expect("the cashier opens the new register");
+    store.settle().await;
+    let (at_central, opened_by, status): (Uuid, Uuid, String) =
+        sqlx::query_as("SELECT cash_register_id, opened_by, status FROM cash_sessions WHERE id = $1")
+            .bind(session.id)
+            .fetch_one(&hq.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (at_central, opened_by.to_string(), status.as_str()),
+        (register, rosa.as_str().unwrap().to_owned(), "OPEN")
+    );
+    // Headquarters now sees the session on its register, and keeps the register active.
+    let seen: serde_json::Value = http
+        .get(format!("{}/v1/registers/{register}", hq.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["open_session_id"], serde_json::json!(session.id));
+    let refused = http
+        .patch(format!("{}/v1/registers/{register}", hq.url()))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "is_active": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::CONFLICT);
+    assert_converged(&hq, &store, "after HQ made a register").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,6 +25,7 @@ pub mod migrate;
 pub mod operator;
 pub mod provision;
 pub mod reports;
+pub mod registers;
 pub mod secret;
 pub mod settings;
 pub mod sync;

@@ -56,6 +56,17 @@ pub enum DomainError {
     RegisterInUse,
     #[error("La caja pertenece a otra sucursal")]
     RegisterOtherBranch,
+    #[error("Caja no encontrada")]
+    RegisterNotFound,
+    #[error("Ya existe una caja con ese número en la sucursal")]
+    RegisterNumberTaken,
+    #[error("La caja tiene una sesión abierta; ciérrala antes de desactivarla")]
+    RegisterHasOpenSession,
+    #[error("Asignación no encontrada")]
+    AssignmentNotFound,
+    /// The employee to assign a register to is unknown or inactive.
+    #[error("Empleado no encontrado")]
+    AssigneeNotFound,
     #[error("Invalid session or not owned by user")]
     InvalidSession,
     #[error("Cash session not found/OPEN or not owned by user")]
@@ -107,6 +118,12 @@ impl DomainError {
             DomainError::SessionAlreadyOpen => "session_already_open",
             DomainError::RegisterInUse => "register_in_use",
             DomainError::RegisterOtherBranch => "register_other_branch",
+            DomainError::RegisterNotFound => "register_not_found",
+            DomainError::RegisterNumberTaken => "register_number_taken",
+            // Deactivating a register in use: the same code as opening one.
+            DomainError::RegisterHasOpenSession => "register_in_use",
+            DomainError::AssignmentNotFound => "assignment_not_found",
+            DomainError::AssigneeNotFound => "employee_not_found",
             DomainError::InvalidSession => "invalid_session",
             DomainError::SessionNotClosable => "session_not_closable",
             DomainError::CountMismatch { .. } => "count_mismatch",
@@ -130,6 +147,20 @@ impl DomainError {
                 | DomainError::TargetOutranksActor { .. }
                 | DomainError::DiscountAboveOwn
         )
+    }
+
+    /// Whether the violation names something that does not exist: 404 over HTTP.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            DomainError::RegisterNotFound | DomainError::AssignmentNotFound | DomainError::AssigneeNotFound
+        )
+    }
+
+    /// Whether the violation is a clash with what is stored (a number
+    /// taken, a register in use): 409 over HTTP.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, DomainError::RegisterNumberTaken | DomainError::RegisterHasOpenSession)
     }
 }
 

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod money;
 pub mod permission;
 pub mod pin;
+pub mod register;
 pub mod sale;
 pub mod sync;
 pub mod tenant;

@@ -274,7 +274,7 @@ impl Terminal {
         let opening = Money::parse_amount(&input.opening_amount)?;
         self.act(|tx, ctx| {
             let register = crate::registers::load_register(tx, input.cash_register_id)?
-                .ok_or_else(|| Error::not_found("register_not_found", "Caja no encontrada"))?;
+                .ok_or(DomainError::RegisterNotFound)?;
             let assigned: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM cash_register_assignments WHERE cash_register_id = ?1 AND user_id = ?2 AND is_active = 1)",
                 params![register.id.to_string(), ctx.actor.id.to_string()],

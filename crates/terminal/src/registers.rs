@@ -1,17 +1,17 @@
 //! Cash registers (`CASH.REGISTER.MANAGE`) and who may use them
 //! (`CASH.ASSIGN`), as the register-assignment spec's admin screens have it.
 //!
-//! An admin assigns a register to a cashier with a note; an assignment is
-//! activated or deactivated, never deleted, and a cashier never assigns
-//! themselves (assigning needs `CASH.ASSIGN`, which cashiers lack).
+//! The rules are `nexus_domain::register`'s, shared with headquarters; a
+//! cashier never assigns themselves (assigning needs `CASH.ASSIGN`, which
+//! cashiers lack).
 
 use chrono::{DateTime, Utc};
-use nexus_domain::error::{optional_text, required_text};
+use nexus_domain::register::{self as rules, RegisterState};
+pub use nexus_domain::register::{NewAssignment, NewRegister, RegisterChanges};
 use nexus_domain::sync::{OpKind, payload};
 use nexus_domain::{BranchId, DomainError, EmployeeId, Permission};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -31,29 +31,6 @@ pub struct Register {
     pub is_active: bool,
     /// The OPEN session on it, if any.
     pub open_session_id: Option<Uuid>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(deny_unknown_fields)]
-pub struct NewRegister {
-    pub name: String,
-    pub register_number: i64,
-    /// Defaults to this terminal's branch.
-    #[serde(default)]
-    pub branch_id: Option<BranchId>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(deny_unknown_fields)]
-pub struct RegisterChanges {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub register_number: Option<i64>,
-    #[serde(default)]
-    pub is_active: Option<bool>,
 }
 
 /// A row of `vw_user_cash_registers`.
@@ -86,30 +63,8 @@ pub struct AssignmentFilter {
     pub is_active: Option<bool>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(deny_unknown_fields)]
-pub struct NewAssignment {
-    pub cash_register_id: Uuid,
-    pub user_id: EmployeeId,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-fn register_not_found() -> Error {
-    Error::not_found("register_not_found", "Caja no encontrada")
-}
-
-fn number_taken() -> Error {
-    Error::conflict("register_number_taken", "Ya existe una caja con ese número en la sucursal")
-}
-
-fn check_number(n: i64) -> Result<i64> {
-    if (1..=999).contains(&n) {
-        Ok(n)
-    } else {
-        Err(DomainError::Invalid { field: "register_number", reason: "debe ser de 1 a 999" }.into())
-    }
+fn number_taken(e: rusqlite::Error) -> Error {
+    if violates(&e, "register_number") { DomainError::RegisterNumberTaken.into() } else { e.into() }
 }
 
 const REGISTER_SELECT: &str =
@@ -166,14 +121,23 @@ fn load_assignment(conn: &Connection, id: Uuid) -> Result<Option<Assignment>> {
         .optional()?)
 }
 
+impl Register {
+    fn state(&self) -> RegisterState {
+        RegisterState {
+            name: self.name.clone(),
+            register_number: self.register_number,
+            is_active: self.is_active,
+        }
+    }
+}
+
 fn record_register(
     tx: &Transaction<'_>,
     ctx: &Ctx<'_>,
-    action: &'static str,
     before: Option<&Register>,
     r: &Register,
 ) -> Result<()> {
-    let snapshot = |r: &Register| json!({ "name": r.name, "register_number": r.register_number, "branch_id": r.branch_id, "is_active": r.is_active });
+    let snapshot = |r: &Register| rules::register_snapshot(r.branch_id, &r.state());
     let hlc = journal::stamp_version(tx, "cash_registers", &r.id.to_string(), ctx.device.device_id, ctx.now)?;
     journal::record(
         tx,
@@ -183,7 +147,7 @@ fn record_register(
             kind: OpKind::RegisterSaved,
             employee_id: Some(ctx.actor.id),
             branch_id: Some(r.branch_id.0),
-            action,
+            action: rules::register_action(before.map(Register::state).as_ref(), &r.state()),
             entity_type: "cash_register",
             entity_id: Some(r.id.to_string()),
             old_value: before.map(snapshot),
@@ -206,11 +170,13 @@ fn record_register(
 fn record_assignment(
     tx: &Transaction<'_>,
     ctx: &Ctx<'_>,
-    action: &'static str,
+    assigned: bool,
     before: Option<&Assignment>,
     a: &Assignment,
 ) -> Result<()> {
-    let snapshot = |a: &Assignment| json!({ "cash_register_id": a.cash_register_id, "user_id": a.user_id, "is_active": a.is_active, "note": a.note });
+    let snapshot = |a: &Assignment| {
+        rules::assignment_snapshot(a.cash_register_id, a.user_id, a.is_active, a.note.as_deref())
+    };
     let hlc = journal::stamp_version(
         tx,
         "cash_register_assignments",
@@ -226,7 +192,7 @@ fn record_assignment(
             kind: OpKind::AssignmentSaved,
             employee_id: Some(ctx.actor.id),
             branch_id: Some(a.location_id.0),
-            action,
+            action: rules::assignment_action(assigned, a.is_active),
             entity_type: "cash_register_assignment",
             entity_id: Some(a.id.to_string()),
             old_value: before.map(snapshot),
@@ -259,8 +225,7 @@ impl Terminal {
 
     /// Creates a register (`CASH.REGISTER.MANAGE`).
     pub fn create_register(&self, new: &NewRegister) -> Result<Register> {
-        let name = required_text("name", &new.name, 100)?;
-        let number = check_number(new.register_number)?;
+        let state = new.check()?;
         self.act(|tx, ctx| {
             ctx.actor.require(&[Permission::CashRegisterManage])?;
             let branch = new.branch_id.unwrap_or(ctx.device.branch_id);
@@ -269,17 +234,13 @@ impl Terminal {
             tx.execute(
                 "INSERT INTO cash_registers (id, branch_id, name, register_number, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![id.to_string(), branch.to_string(), name, number, now],
+                params![id.to_string(), branch.to_string(), state.name, state.register_number, now],
             )
-            .map_err(|e| match e {
-                e if violates(&e, "register_number") => number_taken(),
-                e if violates(&e, "FOREIGN KEY") => {
-                    DomainError::Invalid { field: "branch_id", reason: "la sucursal no existe" }.into()
-                }
-                e => e.into(),
+            .map_err(|e| {
+                if violates(&e, "FOREIGN KEY") { rules::unknown_branch().into() } else { number_taken(e) }
             })?;
-            let created = load_register(tx, id)?.ok_or_else(register_not_found)?;
-            record_register(tx, ctx, "REGISTER_CREATE", None, &created)?;
+            let created = load_register(tx, id)?.ok_or(DomainError::RegisterNotFound)?;
+            record_register(tx, ctx, None, &created)?;
             Ok(created)
         })
     }
@@ -287,33 +248,17 @@ impl Terminal {
     /// Renames, renumbers, activates or deactivates a register
     /// (`CASH.REGISTER.MANAGE`). A register with an OPEN session stays active.
     pub fn update_register(&self, id: Uuid, changes: &RegisterChanges) -> Result<Register> {
-        let name = changes.name.as_deref().map(|n| required_text("name", n, 100)).transpose()?;
-        let number = changes.register_number.map(check_number).transpose()?;
         self.act(|tx, ctx| {
             ctx.actor.require(&[Permission::CashRegisterManage])?;
-            let before = load_register(tx, id)?.ok_or_else(register_not_found)?;
-            let active = changes.is_active.unwrap_or(before.is_active);
-            if !active && before.open_session_id.is_some() {
-                return Err(Error::conflict("register_in_use", "La caja tiene una sesión abierta; ciérrala antes de desactivarla"));
-            }
+            let before = load_register(tx, id)?.ok_or(DomainError::RegisterNotFound)?;
+            let after = changes.apply(&before.state(), before.open_session_id.is_some())?;
             tx.execute(
                 "UPDATE cash_registers SET name = ?2, register_number = ?3, is_active = ?4, updated_at = ?5 WHERE id = ?1",
-                params![
-                    id.to_string(),
-                    name.as_deref().unwrap_or(&before.name),
-                    number.unwrap_or(before.register_number),
-                    active,
-                    ts(ctx.now)
-                ],
+                params![id.to_string(), after.name, after.register_number, after.is_active, ts(ctx.now)],
             )
-            .map_err(|e| if violates(&e, "register_number") { number_taken() } else { e.into() })?;
-            let after = load_register(tx, id)?.ok_or_else(register_not_found)?;
-            let action = match (before.is_active, after.is_active) {
-                (true, false) => "REGISTER_DEACTIVATE",
-                (false, true) => "REGISTER_ACTIVATE",
-                _ => "REGISTER_UPDATE",
-            };
-            record_register(tx, ctx, action, Some(&before), &after)?;
+            .map_err(number_taken)?;
+            let after = load_register(tx, id)?.ok_or(DomainError::RegisterNotFound)?;
+            record_register(tx, ctx, Some(&before), &after)?;
             Ok(after)
         })
     }
@@ -338,20 +283,16 @@ impl Terminal {
     /// Assigns a register to an employee (`CASH.ASSIGN`); assigning again
     /// reactivates the assignment and replaces its note.
     pub fn assign_register(&self, new: &NewAssignment) -> Result<Assignment> {
-        let note = optional_text("note", new.note.as_deref(), 300)?;
+        let note = new.note()?;
         self.act(|tx, ctx| {
             ctx.actor.require(&[Permission::CashAssign])?;
-            let register = load_register(tx, new.cash_register_id)?.ok_or_else(register_not_found)?;
-            if !register.is_active {
-                return Err(DomainError::RegisterInactive.into());
-            }
-            let employee = crate::employees::load(tx, new.user_id)?
-                .filter(|e| e.is_active)
-                .ok_or_else(|| Error::not_found("employee_not_found", "Empleado no encontrado"))?;
+            let register = load_register(tx, new.cash_register_id)?;
+            let employee = crate::employees::load(tx, new.user_id)?;
+            rules::check_assignment(register.as_ref().map(|r| r.is_active), employee.as_ref().map(|e| e.is_active))?;
             let existing: Option<String> = tx
                 .query_row(
                     "SELECT id FROM cash_register_assignments WHERE cash_register_id = ?1 AND user_id = ?2",
-                    params![register.id.to_string(), employee.id.to_string()],
+                    params![new.cash_register_id.to_string(), new.user_id.to_string()],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -371,13 +312,13 @@ impl Terminal {
                     tx.execute(
                         "INSERT INTO cash_register_assignments (id, cash_register_id, user_id, assigned_at, assigned_by, note)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![id.to_string(), register.id.to_string(), employee.id.to_string(), now, ctx.actor.id.to_string(), note],
+                        params![id.to_string(), new.cash_register_id.to_string(), new.user_id.to_string(), now, ctx.actor.id.to_string(), note],
                     )?;
                     (id, None)
                 }
             };
             let saved = load_assignment(tx, id)?.ok_or_else(|| Error::Internal("assignment vanished".into()))?;
-            record_assignment(tx, ctx, "CASH_ASSIGN", before.as_ref(), &saved)?;
+            record_assignment(tx, ctx, true, before.as_ref(), &saved)?;
             Ok(saved)
         })
     }
@@ -386,16 +327,14 @@ impl Terminal {
     pub fn set_assignment_active(&self, id: Uuid, active: bool) -> Result<Assignment> {
         self.act(|tx, ctx| {
             ctx.actor.require(&[Permission::CashAssign])?;
-            let before = load_assignment(tx, id)?
-                .ok_or_else(|| Error::not_found("assignment_not_found", "Asignación no encontrada"))?;
+            let before = load_assignment(tx, id)?.ok_or(DomainError::AssignmentNotFound)?;
             tx.execute(
                 "UPDATE cash_register_assignments SET is_active = ?2 WHERE id = ?1",
                 params![id.to_string(), active],
             )?;
             let after =
                 load_assignment(tx, id)?.ok_or_else(|| Error::Internal("assignment vanished".into()))?;
-            let action = if active { "CASH_ASSIGN_ACTIVATE" } else { "CASH_ASSIGN_DEACTIVATE" };
-            record_assignment(tx, ctx, action, Some(&before), &after)?;
+            record_assignment(tx, ctx, false, Some(&before), &after)?;
             Ok(after)
         })
     }

@@ -65,6 +65,10 @@ impl From<Error> for ApiError {
             Error::Rule(rule) => {
                 let status = if rule.is_forbidden() {
                     StatusCode::FORBIDDEN
+                } else if rule.is_not_found() {
+                    StatusCode::NOT_FOUND
+                } else if rule.is_conflict() {
+                    StatusCode::CONFLICT
                 } else {
                     StatusCode::UNPROCESSABLE_ENTITY
                 };

@@ -215,8 +215,12 @@ requirements! {
     EditConfig => [ConfigEdit];
     /// Read reports (sales, cash differences, register rotation, sync conflicts).
     ViewReports => [ReportsView];
-    /// Read cash sessions and their Z reports.
+    /// Read cash sessions, Z reports, registers and who is assigned to them.
     ViewCash => [CashView];
+    /// Create, change, activate and deactivate registers.
+    ManageRegisters => [CashRegisterManage];
+    /// Assign registers to employees and switch assignments on or off.
+    AssignRegisters => [CashAssign];
 }
 
 /// An HQ caller holding every permission of `P`; otherwise 403 naming what

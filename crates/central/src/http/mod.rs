@@ -13,6 +13,7 @@ mod hq;
 mod meta;
 mod reports;
 mod sessions;
+mod registers;
 mod sync;
 mod tenants;
 mod theme;
@@ -134,6 +135,7 @@ pub fn router(central: AppState) -> Router {
         .merge(tenants::routes())
         .merge(branches::routes())
         .merge(employees::routes())
+        .merge(registers::routes())
         .merge(theme::routes())
         .merge(devices::routes())
         .merge(sync::routes())

@@ -226,8 +226,36 @@ async fn the_limits_the_api_enforces_are_in_the_document_and_hold_at_their_edges
     let app = TestApp::spawn().await;
     let ctx = Context::new(&app).await;
     let doc = document(&app).await;
+    let caja: Value = app
+        .post(
+            "/v1/registers",
+            &ctx.hq,
+            json!({ "name": "Caja 1", "register_number": 1, "branch_id": ctx.tenant.branch_id }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     // A request each route accepts, to vary one field of at a time.
     let routes: Vec<(Method, String, Option<&str>, Value)> = vec![
+        (
+            Method::POST,
+            "/v1/registers".into(),
+            Some(ctx.hq.as_str()),
+            json!({ "name": "Caja", "register_number": 5, "branch_id": ctx.tenant.branch_id }),
+        ),
+        (
+            Method::PATCH,
+            format!("/v1/registers/{}", caja["id"].as_str().unwrap()),
+            Some(ctx.hq.as_str()),
+            json!({ "name": "Caja 1" }),
+        ),
+        (
+            Method::POST,
+            "/v1/register-assignments".into(),
+            Some(ctx.hq.as_str()),
+            json!({ "cash_register_id": caja["id"], "user_id": ctx.tenant.owner_id, "note": "Turno" }),
+        ),
         (Method::POST, "/v1/branches".into(), Some(ctx.hq.as_str()), json!({ "name": "Norte" })),
         (
             Method::PATCH,

@@ -20,6 +20,7 @@ mod pins;
 mod pools;
 mod provisioning;
 mod reports;
+mod registers;
 mod secrets;
 mod sync;
 mod totp;

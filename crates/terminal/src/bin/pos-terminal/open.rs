@@ -28,7 +28,7 @@ pub fn run(ctx: &Ctx, args: &OpenArgs) -> Result<(), Error> {
                 .iter()
                 .find(|x| x.register_number.to_string() == *r)
                 .map(|x| x.id)
-                .ok_or_else(|| Error::not_found("register_not_found", "Caja no encontrada"))?,
+                .ok_or(Error::Rule(nexus_domain::DomainError::RegisterNotFound))?,
         },
         None => home
             .single_cash_register_id
