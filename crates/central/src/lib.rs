@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod auth;
 pub mod branches;
+pub mod cash;
 pub mod db;
 pub mod demo;
 pub mod devices;
