@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod board;
 pub mod branches;
 pub mod cash;
 pub mod db;
@@ -17,6 +18,7 @@ pub mod employees;
 pub mod error;
 pub mod hq;
 pub mod http;
+pub mod live;
 pub mod migrate;
 pub mod provision;
 pub mod secret;
@@ -45,6 +47,8 @@ pub struct Central {
     pub settings: Settings,
     pub dbs: Databases,
     pub tokens: auth::TokenKeys,
+    /// Changes of a tenant's board, announced to every central process.
+    pub live: live::Hub,
     decoy_hash: String,
     /// A password hash at the HQ cost, checked when an email is unknown so
     /// both answers cost the same; made on first need (it takes a while).
@@ -58,7 +62,8 @@ impl Central {
         let dbs = Databases::new(&settings)?;
         let tokens = auth::TokenKeys::new(&settings.jwt_secret);
         let decoy_hash = nexus_domain::pin::decoy_hash(settings.bcrypt_cost);
-        Ok(Arc::new(Central { settings, dbs, tokens, decoy_hash, hq_decoy_hash: OnceLock::new() }))
+        let live = live::Hub::new(&dbs, std::time::Duration::from_secs(settings.board_refresh_secs));
+        Ok(Arc::new(Central { settings, dbs, tokens, live, decoy_hash, hq_decoy_hash: OnceLock::new() }))
     }
 
     /// The PIN lookup key of a tenant.

@@ -2,6 +2,7 @@
 //! waiting for the owner.
 
 use axum::Json;
+use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -29,8 +30,15 @@ async fn list(HqCan(caller, _): HqCan<ManageUsers>) -> ApiResult<Json<Vec<Approv
         (status = 403, description = "Not an HQ session (`hq_login_required`) or not the owner (`hq_owner_required`)", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Already decided (`approval_decided`)", body = ErrorBody)))]
-async fn approve(caller: HqCaller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Approval>> {
-    Ok(Json(approvals::approve(&caller, id).await?))
+async fn approve(
+    State(central): State<AppState>,
+    caller: HqCaller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Approval>> {
+    let approved = approvals::approve(&caller, id).await?;
+    // An employee the board names may have changed.
+    central.live.notify(caller.tenant.id).await;
+    Ok(Json(approved))
 }
 
 /// Refuses a held change; nothing of it is applied (the owner only).

@@ -2,6 +2,7 @@
 
 mod approvals;
 mod auth;
+mod board;
 mod branches;
 mod devices;
 mod employees;
@@ -134,6 +135,7 @@ pub fn router(central: AppState) -> Router {
         .merge(devices::routes())
         .merge(sync::routes())
         .merge(approvals::routes())
+        .merge(board::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);

@@ -266,6 +266,8 @@ fn hq_routes(t: &crate::helpers::Tenant) -> Vec<(Method, String, Option<Value>)>
         (Method::GET, "/v1/approvals".into(), None),
         (Method::POST, format!("/v1/approvals/{id}/approve"), None),
         (Method::POST, format!("/v1/approvals/{id}/refuse"), None),
+        (Method::GET, "/v1/board".into(), None),
+        (Method::GET, "/v1/board/events".into(), None),
     ]
 }
 

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod bad_input;
+mod board;
 mod config;
 mod contract;
 mod devices;
