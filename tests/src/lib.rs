@@ -8,6 +8,7 @@ pub mod desktop;
 pub mod flows;
 pub mod process;
 pub mod proxy;
+pub mod sse;
 pub mod webdriver;
 
 use std::path::PathBuf;
