@@ -163,7 +163,7 @@ async fn run() {
         let r: PushResponse = http
             .post(format!("{}/v1/sync/push", server.url()))
             .bearer_auth(credential.expose_secret())
-            .json(&PushRequest { ops: batch.to_vec() })
+            .json(&PushRequest { ops: batch.to_vec(), report: None })
             .send()
             .await
             .expect("the replay")

@@ -54,7 +54,8 @@ impl Hq {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let addr = listener.local_addr().expect("an address");
         drop(listener);
-        let settings = Settings { listen: addr, ..scratch.settings() };
+        // A live board's events in these tests come from changes only.
+        let settings = Settings { listen: addr, board_refresh_secs: 86_400, ..scratch.settings() };
         let central = Central::new(settings.clone()).expect("valid settings");
         central.migrate_master().await.expect("the master migrates");
         let demo = nexus_central::testing::demo_tenant(&central).await.expect("the demo tenant");
@@ -103,62 +104,97 @@ impl Hq {
     }
 
     async fn spawn(&mut self) {
-        let binary = central_binary();
-        let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
-        let source = ["crates/central/src", "crates/domain/src", "migrations/central"]
-            .iter()
-            .filter_map(|dir| newest(&workspace().join(dir)))
-            .max();
-        assert!(
-            built.is_some_and(|b| source.is_none_or(|s| s <= b)),
-            "{} is missing or older than its sources: cargo build -p nexus-central",
-            binary.display()
-        );
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(workspace().join("target/e2e-central.log"))
-            .expect("the central log");
-        let s = &self.settings;
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.process = Some(launch(&self.settings).await);
+    }
+
+    /// Another `pos-central` process over the same databases, on a port of
+    /// its own: a second instance behind a load balancer.
+    pub async fn another_instance(&self) -> Instance {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let addr = listener.local_addr().expect("an address");
+        drop(listener);
+        let settings = Settings { listen: addr, ..self.settings.clone() };
+        Instance { process: launch(&settings).await, addr }
+    }
+}
+
+/// A `pos-central` process started by [`Hq::another_instance`], killed when dropped.
+pub struct Instance {
+    process: Child,
+    addr: SocketAddr,
+}
+
+impl Instance {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// Starts `pos-central serve` with `settings` and waits until it answers.
+async fn launch(settings: &Settings) -> Child {
+    let binary = central_binary();
+    let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
+    let source = ["crates/central/src", "crates/domain/src", "migrations/central"]
+        .iter()
+        .filter_map(|dir| newest(&workspace().join(dir)))
+        .max();
+    assert!(
+        built.is_some_and(|b| source.is_none_or(|s| s <= b)),
+        "{} is missing or older than its sources: cargo build -p nexus-central",
+        binary.display()
+    );
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(workspace().join("target/e2e-central.log"))
+        .expect("the central log");
+    let s = settings;
+    let url = format!("http://{}", s.listen);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut child = Command::new(&binary)
+            .arg("serve")
+            .env("NEXUS_LISTEN", s.listen.to_string())
+            .env("NEXUS_MASTER_DATABASE_URL", &s.master_database_url)
+            .env("NEXUS_TEMPLATE_DATABASE", &s.template_database)
+            .env("NEXUS_TENANT_DATABASE_PREFIX", &s.tenant_database_prefix)
+            .env("NEXUS_JWT_SECRET", s.jwt_secret.expose_secret())
+            .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose_secret())
+            .env("NEXUS_BCRYPT_COST", s.bcrypt_cost.to_string())
+            .env("NEXUS_BOARD_REFRESH_SECS", s.board_refresh_secs.to_string())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("the log"))
+            .stderr(log.try_clone().expect("the log"))
+            .spawn()
+            .expect("pos-central starts");
+        // Ready when it answers; it exits at once if the port lingers.
         loop {
-            let mut child = Command::new(&binary)
-                .arg("serve")
-                .env("NEXUS_LISTEN", s.listen.to_string())
-                .env("NEXUS_MASTER_DATABASE_URL", &s.master_database_url)
-                .env("NEXUS_TEMPLATE_DATABASE", &s.template_database)
-                .env("NEXUS_TENANT_DATABASE_PREFIX", &s.tenant_database_prefix)
-                .env("NEXUS_JWT_SECRET", s.jwt_secret.expose_secret())
-                .env("NEXUS_PIN_KEY_SECRET", s.pin_key_secret.expose_secret())
-                .env("NEXUS_BCRYPT_COST", s.bcrypt_cost.to_string())
-                .env("RUST_LOG", "warn")
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("the log"))
-                .stderr(log.try_clone().expect("the log"))
-                .spawn()
-                .expect("pos-central starts");
-            // Ready when it answers; it exits at once if the port lingers.
-            loop {
-                if let Some(status) = child.try_wait().expect("the child") {
-                    assert!(
-                        Instant::now() < deadline,
-                        "pos-central keeps exiting ({status}): see target/e2e-central.log"
-                    );
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    break;
-                }
-                if let Ok(r) = reqwest::get(format!("{}/health", self.url())).await
-                    && r.status().is_success()
-                {
-                    self.process = Some(child);
-                    return;
-                }
+            if let Some(status) = child.try_wait().expect("the child") {
                 assert!(
                     Instant::now() < deadline,
-                    "pos-central did not answer in 30 s: see target/e2e-central.log"
+                    "pos-central keeps exiting ({status}): see target/e2e-central.log"
                 );
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                break;
             }
+            if let Ok(r) = reqwest::get(format!("{url}/health")).await
+                && r.status().is_success()
+            {
+                return child;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pos-central did not answer in 30 s: see target/e2e-central.log"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod desktop;
 pub mod flows;
 pub mod process;
 pub mod proxy;
+pub mod sse;
 pub mod webdriver;
 
 use std::path::PathBuf;

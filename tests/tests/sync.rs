@@ -149,7 +149,7 @@ async fn an_enrolled_terminal_takes_the_reference_data_and_its_shift_reaches_hq_
     let replay = reqwest::Client::new()
         .post(format!("{}/v1/sync/push", hq.url()))
         .bearer_auth(device.central.as_ref().unwrap().credential.expose_secret())
-        .json(&nexus_domain::sync::PushRequest { ops: ops.clone() })
+        .json(&nexus_domain::sync::PushRequest { ops: ops.clone(), report: None })
         .send()
         .await
         .unwrap();
@@ -597,7 +597,7 @@ async fn a_poison_op_is_rejected_with_its_reason_and_the_queue_moves_on() {
     let answer: nexus_domain::sync::PushResponse = reqwest::Client::new()
         .post(format!("{}/v1/sync/push", hq.url()))
         .bearer_auth(device.central.as_ref().unwrap().credential.expose_secret())
-        .json(&nexus_domain::sync::PushRequest { ops: poisoned })
+        .json(&nexus_domain::sync::PushRequest { ops: poisoned, report: None })
         .send()
         .await
         .unwrap()
@@ -621,7 +621,7 @@ async fn a_poison_op_is_rejected_with_its_reason_and_the_queue_moves_on() {
     let wrong = reqwest::Client::new()
         .post(format!("{}/v1/sync/push", hq.url()))
         .bearer_auth("nxd.nope.nope")
-        .json(&nexus_domain::sync::PushRequest { ops: vec![] })
+        .json(&nexus_domain::sync::PushRequest { ops: vec![], report: None })
         .send()
         .await
         .unwrap();

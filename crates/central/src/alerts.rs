@@ -504,7 +504,7 @@ struct OpenSession {
 /// devices silent or with stale outboxes. Returns how many were new.
 pub async fn sweep(central: &Central, tenant_id: Uuid, db: &PgPool) -> Result<usize> {
     let now = central.clock.now();
-    let reports = device_reports(central, tenant_id).await?;
+    let reports = device_reports(central, tenant_id, db).await?;
     let mut tx = db.begin().await?;
     let s = settings(&mut tx).await?;
     let mut raised = sessions_open_too_long(&mut tx, &s, now).await?;
@@ -613,23 +613,32 @@ pub async fn check_devices(
 /// when a device was last heard from (`devices.last_seen_at`) but not yet
 /// what its outbox holds, so pending ops read as none and the device rules
 /// have nothing to fire on until devices report their outbox.
-async fn device_reports(central: &Central, tenant_id: Uuid) -> Result<Vec<DeviceReport>> {
-    let rows: Vec<(Uuid, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+async fn device_reports(central: &Central, tenant_id: Uuid, db: &PgPool) -> Result<Vec<DeviceReport>> {
+    let devices: Vec<(Uuid, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT id, branch_id, name, coalesce(last_seen_at, enrolled_at) FROM devices
          WHERE tenant_id = $1 AND revoked_at IS NULL",
     )
     .bind(tenant_id)
     .fetch_all(&central.dbs.master)
     .await?;
-    Ok(rows
+    // What each device last said about itself (`board::heard`), in the tenant's database.
+    let reported: Vec<(Uuid, Option<DateTime<Utc>>, Option<i64>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT device_id, last_heard_at, pending_ops, oldest_pending_at FROM sync_devices",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(devices
         .into_iter()
-        .map(|(device_id, branch_id, name, last_heard_at)| DeviceReport {
-            device_id,
-            branch_id: Some(branch_id),
-            name,
-            last_heard_at,
-            pending_ops: 0,
-            oldest_pending_at: None,
+        .map(|(device_id, branch_id, name, seen)| {
+            let report = reported.iter().find(|r| r.0 == device_id);
+            DeviceReport {
+                device_id,
+                branch_id: Some(branch_id),
+                name,
+                last_heard_at: report.and_then(|r| r.1).map_or(seen, |heard| heard.max(seen)),
+                pending_ops: report.and_then(|r| r.2).unwrap_or(0),
+                oldest_pending_at: report.and_then(|r| r.3),
+            }
         })
         .collect())
 }

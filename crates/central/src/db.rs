@@ -79,6 +79,17 @@ impl Databases {
         })
     }
 
+    /// A pool of one master connection that is never recycled, for a
+    /// `LISTEN` that must stay open (lazy: nothing connects until it is used).
+    pub fn master_listen_pool(&self) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(self.master_options.clone())
+    }
+
     /// A single connection to the master database, for session-level locks.
     pub async fn master_connection(&self) -> sqlx::Result<PgConnection> {
         PgConnection::connect_with(&self.master_options).await

@@ -9,7 +9,9 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod board;
 pub mod branches;
+pub mod cash;
 pub mod cash_sessions;
 pub mod clock;
 pub mod console;
@@ -21,6 +23,7 @@ pub mod error;
 pub mod hq;
 pub mod http;
 pub mod invitations;
+pub mod live;
 pub mod migrate;
 pub mod operator;
 pub mod provision;
@@ -56,6 +59,8 @@ pub struct Central {
     pub tokens: auth::TokenKeys,
     /// The time the rules judge by (`crate::clock`).
     pub clock: Clock,
+    /// Changes of a tenant's board, announced to every central process.
+    pub live: live::Hub,
     decoy_hash: String,
     /// A password hash at the HQ cost, checked when an email is unknown so
     /// both answers cost the same; made on first need (it takes a while).
@@ -74,7 +79,8 @@ impl Central {
         let dbs = Databases::new(&settings)?;
         let tokens = auth::TokenKeys::new(&settings.jwt_secret);
         let decoy_hash = nexus_domain::pin::decoy_hash(settings.bcrypt_cost);
-        Ok(Arc::new(Central { settings, dbs, tokens, clock, decoy_hash, hq_decoy_hash: OnceLock::new() }))
+        let live = live::Hub::new(&dbs, std::time::Duration::from_secs(settings.board_refresh_secs));
+        Ok(Arc::new(Central { settings, dbs, tokens, clock, live, decoy_hash, hq_decoy_hash: OnceLock::new() }))
     }
 
     /// The PIN lookup key of a tenant.

@@ -60,6 +60,9 @@ pub struct Settings {
     pub migrate_concurrency: usize,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// A live board sends a fresh copy at least this often (seconds), even
+    /// without a change: time alone makes a silent device offline.
+    pub board_refresh_secs: u64,
 }
 
 impl Default for Settings {
@@ -83,6 +86,7 @@ impl Default for Settings {
             master_pool_size: 10,
             migrate_concurrency: 8,
             max_body_bytes: 256 * 1024,
+            board_refresh_secs: 30,
         }
     }
 }
@@ -211,6 +215,9 @@ impl Settings {
         if let Some((n, v)) = get("max_body_bytes") {
             self.max_body_bytes = parse(&n, &v)?;
         }
+        if let Some((n, v)) = get("board_refresh_secs") {
+            self.board_refresh_secs = parse(&n, &v)?;
+        }
         Ok(())
     }
 
@@ -248,6 +255,9 @@ impl Settings {
         }
         if self.max_tenant_pools == 0 || self.tenant_pool_size == 0 || self.migrate_concurrency == 0 {
             return Err(SettingsError::Invalid("pool sizes and concurrency must be positive".into()));
+        }
+        if !(1..=86_400).contains(&self.board_refresh_secs) {
+            return Err(SettingsError::Invalid("board_refresh_secs must be between 1 and 86400".into()));
         }
         Ok(())
     }

@@ -367,6 +367,53 @@ pub mod payload {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
     pub ops: Vec<Op>,
+    /// How the terminal stands; absent from terminals older than the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<DeviceReport>,
+}
+
+/// The longest app version a report may carry.
+pub const MAX_APP_VERSION_CHARS: usize = 40;
+
+/// What a terminal says about itself with each push and pull: what central
+/// cannot see from its side. Headquarters shows it on the live board and
+/// trusts it for nothing else. On a pull it travels as the query parameters
+/// `pending_ops`, `oldest_pending_at` and `app_version`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceReport {
+    /// Ops in the outbox central has not settled yet.
+    pub pending_ops: i64,
+    /// When the oldest of them was made, by the device's clock.
+    #[serde(default)]
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+    /// The version of the app sending it.
+    #[serde(default)]
+    pub app_version: String,
+}
+
+impl DeviceReport {
+    /// Refuses what no terminal would send: a negative count, an oldest op
+    /// without pending ones, a version that is too long or has control
+    /// characters.
+    pub fn check(&self) -> Result<(), crate::DomainError> {
+        use crate::DomainError::{Invalid, TooLong};
+        if self.pending_ops < 0 {
+            return Err(Invalid { field: "pending_ops", reason: "no puede ser negativo" });
+        }
+        if self.pending_ops == 0 && self.oldest_pending_at.is_some() {
+            return Err(Invalid {
+                field: "oldest_pending_at",
+                reason: "sin operaciones pendientes no hay una más antigua",
+            });
+        }
+        if self.app_version.chars().count() > MAX_APP_VERSION_CHARS {
+            return Err(TooLong { field: "app_version", max: MAX_APP_VERSION_CHARS });
+        }
+        if self.app_version.chars().any(char::is_control) {
+            return Err(Invalid { field: "app_version", reason: "contiene caracteres de control" });
+        }
+        Ok(())
+    }
 }
 
 /// An op central refused for good; its seq is settled anyway.
@@ -618,6 +665,26 @@ mod tests {
         assert_eq!(unhex("zz"), Err(BadHash));
         assert_eq!(unhex(&"AB".repeat(32)), Err(BadHash), "one spelling only");
         assert_eq!(unhex(&"ab".repeat(33)), Err(BadHash));
+    }
+
+    #[test]
+    fn a_push_without_a_report_still_reads_and_a_bad_report_is_refused() {
+        let old: PushRequest = serde_json::from_str(r#"{"ops":[]}"#).unwrap();
+        assert_eq!(old.report, None);
+        let report = DeviceReport { pending_ops: 3, oldest_pending_at: None, app_version: "0.1.0".into() };
+        assert_eq!(report.check(), Ok(()));
+        let negative = DeviceReport { pending_ops: -1, ..report.clone() };
+        assert_eq!(negative.check().unwrap_err().code(), "field_invalid");
+        let long = DeviceReport { app_version: "9".repeat(MAX_APP_VERSION_CHARS + 1), ..report.clone() };
+        assert_eq!(long.check().unwrap_err().code(), "field_too_long");
+        let control = DeviceReport { app_version: "0.1\u{7}".into(), ..report.clone() };
+        assert_eq!(control.check().unwrap_err().code(), "field_invalid");
+        let ghost = DeviceReport {
+            pending_ops: 0,
+            oldest_pending_at: Some(DateTime::from_timestamp(1_800_000_000, 0).unwrap()),
+            ..report
+        };
+        assert_eq!(ghost.check().unwrap_err().code(), "field_invalid");
     }
 
     #[test]

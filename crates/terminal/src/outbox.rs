@@ -1,10 +1,14 @@
 //! The outbox as the sync client and support staff see it.
 
-use nexus_domain::sync::Op;
+use nexus_domain::sync::{DeviceReport, Op};
 use serde::Serialize;
 
 use crate::Terminal;
 use crate::error::Result;
+use crate::store::RowExt;
+
+/// The version a terminal reports to headquarters.
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -27,6 +31,21 @@ impl Terminal {
             let pending: i64 =
                 c.query_row("SELECT count(*) FROM outbox WHERE seq > ?1", [acked_seq], |r| r.get(0))?;
             Ok(OutboxStatus { head_seq, acked_seq, pending })
+        })
+    }
+
+    /// What this terminal tells central about itself with each push and
+    /// pull: the ops central has not settled, since when, and the version.
+    pub fn device_report(&self) -> Result<DeviceReport> {
+        self.store.read(|c| {
+            let (pending_ops, oldest_pending_at) = c.query_row(
+                "SELECT (SELECT count(*) FROM outbox WHERE seq > s.acked_seq),
+                        (SELECT device_time FROM outbox WHERE seq > s.acked_seq ORDER BY seq LIMIT 1)
+                 FROM sync_state s WHERE s.id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.opt_time(1)?)),
+            )?;
+            Ok(DeviceReport { pending_ops, oldest_pending_at, app_version: APP_VERSION.to_owned() })
         })
     }
 

@@ -6,12 +6,15 @@
 //! skipped. Pull applies central's feed page by page, each page with its
 //! cursor in one transaction. The loop pushes soon after each commit,
 //! pulls on an interval, and backs off with jitter while central cannot be
-//! reached. Engine calls run on blocking threads.
+//! reached. Engine calls run on blocking threads. Every push and pull
+//! carries the device's report (ops not settled, since when, the app's
+//! version) for headquarters' live board.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use nexus_domain::sync::{EnrollRequest, EnrollResponse, PullPage, PushRequest, PushResponse};
+use chrono::SecondsFormat;
+use nexus_domain::sync::{DeviceReport, EnrollRequest, EnrollResponse, PullPage, PushRequest, PushResponse};
 use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
@@ -311,11 +314,13 @@ impl SyncClient {
                 let t = self.terminal.clone();
                 return Ok((pushed, blocking(move || t.acked_seq()).await?, rejected));
             };
+            let t = self.terminal.clone();
+            let report = blocking(move || t.device_report()).await?;
             let send = self
                 .http
                 .post(self.endpoint("/v1/sync/push")?)
                 .bearer_auth(self.link.credential.expose_secret())
-                .json(&PushRequest { ops })
+                .json(&PushRequest { ops, report: Some(report) })
                 .send();
             let t = self.terminal.clone();
             let read_ahead = blocking(move || t.ops_after(last, PUSH_BATCH));
@@ -345,15 +350,36 @@ impl SyncClient {
         }
     }
 
+    /// The address of the feed's page after `after`, carrying the device's
+    /// report as query parameters.
+    fn pull_url(&self, after: i64, report: &DeviceReport) -> Result<reqwest::Url, SyncError> {
+        let mut url = reqwest::Url::parse(&self.endpoint("/v1/sync/pull")?)
+            .map_err(|e| SyncError::Offline(e.to_string()))?;
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("after", &after.to_string())
+                .append_pair("limit", &PULL_PAGE.to_string())
+                .append_pair("pending_ops", &report.pending_ops.to_string())
+                .append_pair("app_version", &report.app_version);
+            if let Some(oldest) = report.oldest_pending_at {
+                query.append_pair("oldest_pending_at", &oldest.to_rfc3339_opts(SecondsFormat::Micros, true));
+            }
+        }
+        Ok(url)
+    }
+
     /// Applies central's feed until it has nothing newer.
     pub async fn pull(&self) -> Result<usize, SyncError> {
         let mut pulled = 0;
+        let t = self.terminal.clone();
+        let report = blocking(move || t.device_report()).await?;
         loop {
             let t = self.terminal.clone();
             let after = blocking(move || t.pull_cursor()).await?;
             let response = self
                 .http
-                .get(self.endpoint(&format!("/v1/sync/pull?after={after}&limit={PULL_PAGE}"))?)
+                .get(self.pull_url(after, &report)?)
                 .bearer_auth(self.link.credential.expose_secret())
                 .send()
                 .await

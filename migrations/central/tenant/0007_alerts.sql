@@ -52,4 +52,4 @@ CREATE INDEX idx_alerts_open ON alerts(raised_at DESC) WHERE acknowledged_at IS 
 CREATE INDEX idx_alerts_raised ON alerts(raised_at DESC);
 
 -- The sweep reads only the open sessions.
-CREATE INDEX idx_cash_sessions_open ON cash_sessions(opened_at) WHERE status = 'OPEN';
+CREATE INDEX IF NOT EXISTS idx_cash_sessions_open ON cash_sessions(opened_at) WHERE status = 'OPEN';

@@ -35,7 +35,10 @@ async fn approve(
     caller: HqCaller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Approval>> {
-    Ok(Json(approvals::approve(&caller, id, central.clock.now()).await?))
+    let approved = approvals::approve(&caller, id, central.clock.now()).await?;
+    // An employee the board names may have changed.
+    central.live.notify(caller.tenant.id).await;
+    Ok(Json(approved))
 }
 
 /// Refuses a held change; nothing of it is applied (the owner only).

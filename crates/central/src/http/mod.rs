@@ -4,6 +4,7 @@ mod alerts;
 mod approvals;
 mod audit;
 mod auth;
+mod board;
 mod branches;
 mod devices;
 mod employees;
@@ -144,6 +145,7 @@ pub fn router(central: AppState) -> Router {
         .merge(alerts::routes())
         .merge(reports::routes())
         .merge(sessions::routes())
+        .merge(board::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);

@@ -2,7 +2,10 @@
 //! conflicts and parked ops.
 
 use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use nexus_domain::DomainError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -11,11 +14,12 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, HqCan, ViewReports};
+use crate::board;
 use crate::devices::DeviceCaller;
 use crate::sync::incoming::{self, Arrived, PushBody};
 use crate::sync::parked::{self, ParkedOp};
 use crate::sync::{self, Conflict, feed, ingest};
-use nexus_domain::sync::{PullPage, PushResponse};
+use nexus_domain::sync::{DeviceReport, PullPage, PushResponse};
 
 /// A day offline is thousands of ops; a push may carry up to a thousand.
 const PUSH_BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -32,13 +36,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Applies a device's ops in seq order, exactly once (device credential).
 /// An op of a kind this central does not know is parked, not refused.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", security(("bearer" = [])),
-    request_body(content = Object, description = "`{ops: [Op]}` in the wire format of nexus_domain::sync"),
+    request_body(content = Object, description = "`{ops: [Op], report?: DeviceReport}` in the wire format of nexus_domain::sync; the report (pending ops, the oldest one's time, the app's version) is shown on headquarters' board only"),
     responses(
         (status = 200, description = "What was settled", body = Object),
         (status = 401, description = "Unknown or revoked device", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ))]
-async fn push(device: DeviceCaller, ApiJson(body): ApiJson<PushBody>) -> ApiResult<Json<PushResponse>> {
+async fn push(
+    State(central): State<AppState>,
+    device: DeviceCaller,
+    ApiJson(body): ApiJson<PushBody>,
+) -> ApiResult<Json<PushResponse>> {
+    if let Some(report) = &body.report {
+        report.check().map_err(crate::Error::from)?;
+    }
     let ops = body
         .ops
         .iter()
@@ -53,7 +64,13 @@ async fn push(device: DeviceCaller, ApiJson(body): ApiJson<PushBody>) -> ApiResu
             })
         })
         .collect::<Result<Vec<Arrived>, ApiError>>()?;
-    Ok(Json(ingest::push(&device, ops).await?))
+    let heard = board::heard(&device.db, device.device_id, body.report.as_ref(), Utc::now()).await?;
+    let settled = ingest::push(&device, ops).await?;
+    let moved = settled.applied + settled.rejected.len() + settled.held + settled.parked + settled.conflicts;
+    if heard || moved > 0 {
+        central.live.notify(device.tenant.id).await;
+    }
+    Ok(Json(settled))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -64,6 +81,34 @@ struct PullQuery {
     /// At most this many changes (1 to 2,000).
     #[serde(default = "default_limit")]
     limit: i64,
+    /// The device's report, shown on headquarters' board only: ops it holds
+    /// that central has not settled.
+    #[param(minimum = 0)]
+    pending_ops: Option<i64>,
+    /// The oldest of them, by the device's clock (RFC 3339).
+    oldest_pending_at: Option<DateTime<Utc>>,
+    /// The app's version.
+    #[param(max_length = 40, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+    app_version: Option<String>,
+}
+
+impl PullQuery {
+    /// The report the parameters carry, if any: `pending_ops` makes one.
+    fn report(&self) -> Result<Option<DeviceReport>, DomainError> {
+        let Some(pending_ops) = self.pending_ops else {
+            if self.oldest_pending_at.is_some() || self.app_version.is_some() {
+                return Err(DomainError::Required { field: "pending_ops" });
+            }
+            return Ok(None);
+        };
+        let report = DeviceReport {
+            pending_ops,
+            oldest_pending_at: self.oldest_pending_at,
+            app_version: self.app_version.clone().unwrap_or_default(),
+        };
+        report.check()?;
+        Ok(Some(report))
+    }
 }
 
 fn default_limit() -> i64 {
@@ -74,7 +119,15 @@ fn default_limit() -> i64 {
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("bearer" = [])),
     responses((status = 200, description = "A page of changes and the next cursor", body = Object),
         (status = 401, body = ErrorBody)))]
-async fn pull(device: DeviceCaller, ApiQuery(q): ApiQuery<PullQuery>) -> ApiResult<Json<PullPage>> {
+async fn pull(
+    State(central): State<AppState>,
+    device: DeviceCaller,
+    ApiQuery(q): ApiQuery<PullQuery>,
+) -> ApiResult<Json<PullPage>> {
+    let report = q.report().map_err(crate::Error::from)?;
+    if board::heard(&device.db, device.device_id, report.as_ref(), Utc::now()).await? {
+        central.live.notify(device.tenant.id).await;
+    }
     Ok(Json(feed::pull(&device.db, q.after.max(0), q.limit).await?))
 }
 

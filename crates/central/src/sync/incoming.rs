@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use nexus_domain::EmployeeId;
-use nexus_domain::sync::{AuditRecord, Op, OpKind};
+use nexus_domain::sync::{AuditRecord, DeviceReport, Op, OpKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -22,6 +22,10 @@ pub const MAX_KIND_CHARS: usize = 80;
 #[derive(Deserialize)]
 pub struct PushBody {
     pub ops: Vec<Box<RawValue>>,
+    /// How the terminal stands, for headquarters' board; older terminals
+    /// send none.
+    #[serde(default)]
+    pub report: Option<DeviceReport>,
 }
 
 /// What every op carries whatever its kind.

@@ -118,6 +118,7 @@ pub async fn replay_all(central: &Central) -> Result<usize> {
             Ok(n) => {
                 if n > 0 {
                     tracing::info!(tenant = %id, ops = n, "parked ops applied");
+                    central.live.notify(id).await;
                 }
                 done += n;
             }

@@ -69,6 +69,11 @@ impl TestApp {
         TestApp::start(self.scratch.clone(), |s| s).await
     }
 
+    /// [`TestApp::another_instance`] with settings of its own.
+    pub async fn another_instance_with(&self, tweak: impl FnOnce(Settings) -> Settings) -> TestApp {
+        TestApp::start(self.scratch.clone(), tweak).await
+    }
+
     async fn start(scratch: Arc<Scratch>, tweak: impl FnOnce(Settings) -> Settings) -> TestApp {
         let settings = tweak(scratch.settings());
         let central = Central::with_clock(settings, Clock::shifted()).expect("valid settings");

@@ -280,6 +280,8 @@ fn hq_routes(t: &crate::helpers::Tenant) -> Vec<(Method, String, Option<Value>)>
         (Method::GET, "/v1/reports/register-rotation".into(), None),
         (Method::GET, "/v1/sessions".into(), None),
         (Method::GET, format!("/v1/sessions/{id}"), None),
+        (Method::GET, "/v1/board".into(), None),
+        (Method::GET, "/v1/board/events".into(), None),
     ]
 }
 

@@ -5,6 +5,7 @@ mod audit;
 mod audit_search;
 mod auth;
 mod bad_input;
+mod board;
 mod config;
 mod console;
 mod contract;

@@ -45,22 +45,13 @@ pub(super) async fn insert_movements(
     Ok(())
 }
 
-#[allow(clippy::type_complexity)]
 /// expected = opening + cash received − change + cash in − cash out, from
-/// central's own rows.
-pub(super) async fn expected_cents(tx: &mut PgConnection, session: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT ((s.opening_amount
-            + coalesce((SELECT sum(p.tendered) FROM sale_payments p JOIN sales v ON v.id = p.sale_id
-                        WHERE v.cash_session_id = s.id AND p.method = 'efectivo'), 0)
-            + coalesce((SELECT sum(amount) FROM layaway_payments WHERE cash_session_id = s.id AND payment_method = 'efectivo'), 0)
-            - coalesce((SELECT sum(change_given) FROM sales WHERE cash_session_id = s.id), 0)
-            + coalesce((SELECT sum(amount) FROM cash_movements WHERE cash_session_id = s.id AND type = 'in'), 0)
-            - coalesce((SELECT sum(amount) FROM cash_movements WHERE cash_session_id = s.id AND type IN ('out', 'expense')), 0)
-         ) * 100)::bigint
-         FROM cash_sessions s WHERE s.id = $1",
-    )
-    .bind(session)
-    .fetch_one(&mut *tx)
-    .await
+/// central's own rows, by the close's own arithmetic.
+pub(super) async fn expected_cents(tx: &mut PgConnection, session: Uuid) -> Result<i64, Failure> {
+    let drawer = crate::cash::drawers(tx, &[session])
+        .await?
+        .remove(&session)
+        .ok_or_else(|| Reject(format!("sesión de caja desconocida {session}")))?;
+    let expected = drawer.expected().map_err(|e| Reject(format!("importes fuera de rango: {e}")))?;
+    Ok(expected.cents())
 }
