@@ -18,6 +18,7 @@ pub mod hq;
 pub mod http;
 pub mod migrate;
 pub mod provision;
+pub mod remote_close;
 pub mod secret;
 pub mod settings;
 pub mod sync;

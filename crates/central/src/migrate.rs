@@ -55,7 +55,7 @@ pub fn master_migrations() -> Vec<Migration> {
 
 /// Every tenant database's migrations, in order.
 pub fn tenant_migrations() -> Vec<Migration> {
-    embedded!("tenant": 1 => "0001_tenant.sql", 2 => "0002_sync.sql", 3 => "0003_central_versions.sql", 4 => "0004_trust.sql")
+    embedded!("tenant": 1 => "0001_tenant.sql", 2 => "0002_sync.sql", 3 => "0003_central_versions.sql", 4 => "0004_trust.sql", 9 => "0009_remote_close.sql")
 }
 
 pub fn latest_version(migrations: &[Migration]) -> i32 {

@@ -194,6 +194,8 @@ requirements! {
     EditConfig => [ConfigEdit];
     /// Read reports (sync conflicts).
     ViewReports => [ReportsView];
+    /// Read cash sessions and what was asked of them.
+    ViewCash => [CashView];
 }
 
 /// An HQ caller holding every permission of `P`; otherwise 403 naming what

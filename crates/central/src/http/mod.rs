@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 mod hq;
 mod meta;
+mod remote_close;
 mod sync;
 mod tenants;
 mod theme;
@@ -134,6 +135,7 @@ pub fn router(central: AppState) -> Router {
         .merge(devices::routes())
         .merge(sync::routes())
         .merge(approvals::routes())
+        .merge(remote_close::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);

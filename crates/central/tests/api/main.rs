@@ -15,6 +15,7 @@ mod permissions;
 mod pins;
 mod pools;
 mod provisioning;
+mod remote_close;
 mod secrets;
 mod sync;
 mod trust;
