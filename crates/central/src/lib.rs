@@ -29,6 +29,7 @@ pub mod operator;
 pub mod provision;
 pub mod reports;
 pub mod registers;
+pub mod remote_close;
 pub mod secret;
 pub mod settings;
 pub mod sync;

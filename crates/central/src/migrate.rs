@@ -55,7 +55,7 @@ pub fn master_migrations() -> Vec<Migration> {
 
 /// Every tenant database's migrations, in order.
 pub fn tenant_migrations() -> Vec<Migration> {
-    embedded!("tenant": 1 => "0001_tenant.sql", 2 => "0002_sync.sql", 3 => "0003_central_versions.sql", 4 => "0004_trust.sql", 5 => "0005_board.sql", 6 => "0006_reports.sql", 7 => "0007_alerts.sql", 10 => "0010_audit_search.sql")
+    embedded!("tenant": 1 => "0001_tenant.sql", 2 => "0002_sync.sql", 3 => "0003_central_versions.sql", 4 => "0004_trust.sql", 5 => "0005_board.sql", 6 => "0006_reports.sql", 7 => "0007_alerts.sql", 9 => "0009_remote_close.sql", 10 => "0010_audit_search.sql")
 }
 
 pub fn latest_version(migrations: &[Migration]) -> i32 {

@@ -35,6 +35,9 @@ pub enum OpKind {
     CustomerSaved,
     SessionOpened,
     SessionClosed,
+    /// A session closed at the till on the owner's remote-close request:
+    /// not counted.
+    SessionClosedByOwner,
     SaleCompleted,
     SaleCancelled,
     CashMoved,
@@ -53,6 +56,7 @@ impl OpKind {
             OpKind::CustomerSaved => "customer_saved",
             OpKind::SessionOpened => "session_opened",
             OpKind::SessionClosed => "session_closed",
+            OpKind::SessionClosedByOwner => "session_closed_by_owner",
             OpKind::SaleCompleted => "sale_completed",
             OpKind::SaleCancelled => "sale_cancelled",
             OpKind::CashMoved => "cash_moved",
@@ -257,6 +261,21 @@ pub mod payload {
         pub expected_cents: i64,
         pub difference_cents: i64,
         pub denominations: Option<DenominationCount>,
+        pub drawer: DrawerTotals,
+        pub closed_at: DateTime<Utc>,
+    }
+
+    /// A session the till closed because the owner asked central to: no
+    /// count, so no counted amount and no difference; the expected cash as
+    /// the till computed it.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct SessionClosedByOwner {
+        pub session_id: Uuid,
+        /// The request at central this close answers.
+        pub request_id: Uuid,
+        /// The owner who asked, as the employee they are.
+        pub closed_by: Option<EmployeeId>,
+        pub expected_cents: i64,
         pub drawer: DrawerTotals,
         pub closed_at: DateTime<Utc>,
     }
@@ -490,6 +509,8 @@ pub enum Change {
     Assignment(feed::Assignment),
     Product(feed::Product),
     Theme(feed::Theme),
+    /// The owner asked to close a till's open session.
+    RemoteClose(feed::RemoteClose),
     /// The row is gone.
     Deleted {
         entity_type: String,
@@ -507,6 +528,7 @@ impl Change {
             Change::Assignment(a) => format!("assignment:{}", a.id),
             Change::Product(p) => format!("product:{}", p.id),
             Change::Theme(_) => "theme:theme".to_owned(),
+            Change::RemoteClose(r) => format!("remote_close:{}", r.id),
             Change::Deleted { entity_type, id } => format!("{entity_type}:{id}"),
         }
     }
@@ -522,6 +544,8 @@ impl Change {
             Change::Product(_) => 4,
             Change::Theme(_) => 5,
             Change::Deleted { .. } => 6,
+            // After the employees: the owner who asked must be known.
+            Change::RemoteClose(_) => 7,
         }
     }
 }
@@ -604,6 +628,23 @@ pub mod feed {
     #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
     pub struct Theme {
         pub overrides: BTreeMap<String, String>,
+    }
+
+    /// The owner's request to close an open session, for the till that
+    /// owns it. Only a `pending` one is acted on; a till that no longer has
+    /// the session open ignores it.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct RemoteClose {
+        pub id: Uuid,
+        pub cash_session_id: Uuid,
+        /// The till that opened the session.
+        pub device_id: String,
+        /// The owner, as the employee they are.
+        pub requested_by: Option<EmployeeId>,
+        pub reason: String,
+        pub requested_at: DateTime<Utc>,
+        /// `pending`, `applied` or `superseded`.
+        pub status: String,
     }
 }
 

@@ -1,11 +1,12 @@
 //! Cash sessions as the register-assignment spec describes them: the home
 //! context after login, opening with the spec's validations in its order,
-//! the secure close with a count, and the Z report.
+//! the secure close with a count, the close the owner asks for from
+//! headquarters (not counted), and the Z report.
 
 use chrono::{DateTime, Utc};
 use nexus_domain::cash::{self, DenominationCount, DrawerTotals, OpeningFacts, SessionFacts};
 use nexus_domain::money::Money;
-use nexus_domain::sync::{OpKind, hex, payload};
+use nexus_domain::sync::{OpKind, feed, hex, payload};
 use nexus_domain::{BranchId, DomainError, EmployeeId, Permission};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -398,6 +399,79 @@ impl Terminal {
     }
 }
 
+/// Closes a session of this till because the owner asked central to
+/// (`feed::RemoteClose`), in the pull's transaction: "closed by owner, not
+/// counted" — no counted amount, no difference, the expected cash as the
+/// drawer says — with its audit entry and its outbox op. A request that is
+/// not pending, is for another till, or for a session this till no longer
+/// has open (closed offline with its count, which stands) changes nothing
+/// and records nothing.
+pub(crate) fn close_by_owner(
+    tx: &rusqlite::Transaction<'_>,
+    device: &crate::Device,
+    request: &feed::RemoteClose,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if request.status != "pending" || request.device_id != device.device_id.to_string() {
+        return Ok(());
+    }
+    let Some(session) = load_session(tx, request.cash_session_id)? else {
+        return Ok(());
+    };
+    if session.status != "OPEN" {
+        return Ok(());
+    }
+    // The owner as this till knows them; an owner it does not know yet
+    // leaves `closed_by` empty rather than pointing nowhere.
+    let owner = match request.requested_by {
+        Some(id) => tx
+            .query_row("SELECT id FROM employees WHERE id = ?1", [id.to_string()], |r| r.uuid(0))
+            .optional()?
+            .map(EmployeeId),
+        None => None,
+    };
+    let totals = drawer(tx, &session)?;
+    let expected = totals.expected()?;
+    tx.execute(
+        "UPDATE cash_sessions SET status = 'CLOSED', counted_amount = NULL, expected_amount = ?2, difference = NULL,
+                denominations = NULL, closed_at = ?3, closed_by = ?4
+         WHERE id = ?1 AND status = 'OPEN'",
+        params![session.id.to_string(), expected.cents(), ts(now), owner.map(|o| o.to_string())],
+    )?;
+    journal::record(
+        tx,
+        device.device_id,
+        now,
+        Entry {
+            kind: OpKind::SessionClosedByOwner,
+            employee_id: owner,
+            branch_id: Some(device.branch_id.0),
+            action: "CASH_SESSION_REMOTE_CLOSE",
+            entity_type: "cash_session",
+            entity_id: Some(session.id.to_string()),
+            old_value: Some(json!({ "status": "OPEN" })),
+            new_value: Some(json!({
+                "status": "CLOSED",
+                "closed_by_owner": true,
+                "counted_cents": null,
+                "expected_cents": expected.cents(),
+                "difference_cents": null,
+                "request_id": request.id,
+                "reason": request.reason,
+            })),
+        },
+        &payload::SessionClosedByOwner {
+            session_id: session.id,
+            request_id: request.id,
+            closed_by: owner,
+            expected_cents: expected.cents(),
+            drawer: totals,
+            closed_at: now,
+        },
+    )?;
+    Ok(())
+}
+
 fn z_report(conn: &Connection, store_name: &str, id: Uuid, now: DateTime<Utc>) -> Result<ZReport> {
     let session = load_session(conn, id)?
         .ok_or_else(|| Error::not_found("session_not_found", "Sesión de caja no encontrada"))?;
@@ -432,7 +506,8 @@ fn z_report(conn: &Connection, store_name: &str, id: Uuid, now: DateTime<Utc>) -
         })?;
     let head: Option<(i64, Vec<u8>)> = if session.status == "CLOSED" {
         conn.query_row(
-            "SELECT seq, hash FROM audit_log WHERE action = 'CASH_SESSION_CLOSE' AND entity_id = ?1",
+            "SELECT seq, hash FROM audit_log
+             WHERE action IN ('CASH_SESSION_CLOSE', 'CASH_SESSION_REMOTE_CLOSE') AND entity_id = ?1",
             [id.to_string()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

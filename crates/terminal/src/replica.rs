@@ -6,6 +6,9 @@
 //! writer wins by (hybrid logical clock, origin): a local edit not yet
 //! pushed carries a newer stamp than the central row it changed, so a pull
 //! does not undo it; central decides the same way when the edit arrives.
+//! The owner's remote-close request for a session this till still has open
+//! closes it, in the pull's transaction, as a local action with its audit
+//! entry and outbox op (`cash_session::close_by_owner`).
 
 use nexus_domain::hlc::{Hlc, Version};
 use nexus_domain::pin::PinKey;
@@ -146,8 +149,9 @@ impl Terminal {
     /// Any other failure aborts the page, so the cursor never moves past a
     /// row that was not applied.
     pub fn apply_pull(&self, page: &PullPage) -> Result<()> {
-        self.device()?;
-        let now = ts(self.now());
+        let device = self.device()?;
+        let at = self.now();
+        let now = ts(at);
         self.store.write(|tx| {
             let mut seen = Hlc::ZERO;
             let mut changes: Vec<&Change> = page.changes.iter().collect();
@@ -161,7 +165,11 @@ impl Terminal {
             let retried = deferred.iter().filter(|c| !fresh.contains(&c.key()));
             for change in retried.chain(changes.iter().copied()) {
                 tx.execute_batch("SAVEPOINT row")?;
-                match apply_change(tx, change, &mut seen) {
+                let applied = match change {
+                    Change::RemoteClose(r) => crate::cash_session::close_by_owner(tx, &device, r, at),
+                    change => apply_change(tx, change, &mut seen),
+                };
+                match applied {
                     Ok(()) => {
                         tx.execute("DELETE FROM sync_deferred WHERE entity = ?1", [change.key()])?;
                         tx.execute_batch("RELEASE SAVEPOINT row")?;
@@ -290,6 +298,8 @@ fn apply_change(tx: &Transaction<'_>, change: &Change, seen: &mut Hlc) -> Result
             )?;
         }
         Change::Theme(t) => apply_theme(tx, t, &now)?,
+        // A local action with its evidence: `Terminal::apply_pull` does it.
+        Change::RemoteClose(_) => {}
         Change::Deleted { entity_type, id } => {
             let table = match entity_type.as_str() {
                 "branch" => Some("branches"),

@@ -398,9 +398,12 @@ impl SyncClient {
     /// One round: push, then pull. Records the outcome for the status bar.
     pub async fn round(&self) -> Result<Round, SyncError> {
         let result: Result<Round, SyncError> = async {
-            let (pushed, settled_seq, rejected) = self.push().await?;
+            let (pushed, _, rejected) = self.push().await?;
             let pulled = self.pull().await?;
-            Ok(Round { pushed, settled_seq, rejected, pulled })
+            // A pull may close a session the owner asked to close: that
+            // close goes up in the same round (nothing to send is no request).
+            let (more, settled_seq, more_rejected) = self.push().await?;
+            Ok(Round { pushed: pushed + more, settled_seq, rejected: rejected + more_rejected, pulled })
         }
         .await;
         let link = match &result {

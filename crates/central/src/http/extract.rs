@@ -219,7 +219,7 @@ requirements! {
     EditConfig => [ConfigEdit];
     /// Read reports (sales, cash differences, register rotation, sync conflicts).
     ViewReports => [ReportsView];
-    /// Read cash sessions, Z reports, registers and who is assigned to them.
+    /// Read cash sessions, Z reports, remote-close requests, registers and who is assigned to them.
     ViewCash => [CashView];
     /// Create, change, activate and deactivate registers.
     ManageRegisters => [CashRegisterManage];

@@ -15,6 +15,7 @@ mod meta;
 mod reports;
 mod sessions;
 mod registers;
+mod remote_close;
 mod sync;
 mod tenants;
 mod theme;
@@ -146,6 +147,7 @@ pub fn router(central: AppState) -> Router {
         .merge(reports::routes())
         .merge(sessions::routes())
         .merge(board::routes())
+        .merge(remote_close::routes())
         .split_for_parts();
     let mut api = api;
     ErrorStatuses.modify(&mut api);

@@ -5,6 +5,8 @@
 //! the theme changes, under a transaction lock so feed order is commit
 //! order. A pull returns the current row of every entity changed after the
 //! cursor — or a tombstone for a row that is gone — and the new cursor.
+//! The owner's remote-close requests travel the same way, to every till;
+//! only the one that owns the session acts on a pending one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -81,6 +83,9 @@ async fn rows_of(db: &PgPool, keys: &[(String, String)]) -> Result<HashMap<(Stri
     for p in products(db, &ids("product")).await? {
         found.insert(("product".into(), p.id.to_string()), Change::Product(p));
     }
+    for r in remote_closes(db, &ids("remote_close")).await? {
+        found.insert(("remote_close".into(), r.id.to_string()), Change::RemoteClose(r));
+    }
     if keys.iter().any(|k| k.0 == "theme") {
         let overrides: Vec<(String, String)> =
             sqlx::query_as("SELECT variable, value FROM theme_settings").fetch_all(db).await?;
@@ -129,6 +134,44 @@ async fn missing_parents(db: &PgPool, changes: &[Change], cursor: i64) -> Result
     .fetch_all(db)
     .await?;
     Ok(later)
+}
+
+#[derive(sqlx::FromRow)]
+struct RemoteCloseRow {
+    id: Uuid,
+    cash_session_id: Uuid,
+    device_id: String,
+    requested_by: Option<Uuid>,
+    reason: String,
+    requested_at: chrono::DateTime<chrono::Utc>,
+    status: String,
+}
+
+/// The owner's requests to close a session (`crate::remote_close`): every
+/// till receives them, only the one that owns the session acts.
+async fn remote_closes(db: &PgPool, ids: &[Uuid]) -> Result<Vec<feed::RemoteClose>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<RemoteCloseRow> = sqlx::query_as(
+        "SELECT id, cash_session_id, device_id, requested_by, reason, requested_at, status
+         FROM remote_close_requests WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| feed::RemoteClose {
+            id: r.id,
+            cash_session_id: r.cash_session_id,
+            device_id: r.device_id,
+            requested_by: r.requested_by.map(EmployeeId),
+            reason: r.reason,
+            requested_at: r.requested_at,
+            status: r.status,
+        })
+        .collect())
 }
 
 #[derive(sqlx::FromRow)]

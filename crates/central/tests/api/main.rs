@@ -22,6 +22,7 @@ mod pools;
 mod provisioning;
 mod reports;
 mod registers;
+mod remote_close;
 mod secrets;
 mod sync;
 mod totp;

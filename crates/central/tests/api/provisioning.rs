@@ -23,7 +23,7 @@ async fn provisioning_makes_a_database_named_from_the_uuid_with_branch_owner_and
     .await
     .unwrap();
     assert_eq!(
-        tables, 35,
+        tables, 36,
         "21 tables of the foundation, sessions, assignments and theme, sale payments, six of sync \
          (devices, ops, conflicts, feed, approvals, parked), two of alerts (alerts, settings) and two report summaries"
     );

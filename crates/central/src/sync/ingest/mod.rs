@@ -287,6 +287,7 @@ impl Planner {
         match op.kind {
             OpKind::SessionOpened => self.session_opened(tx, op).await,
             OpKind::SessionClosed => self.session_closed(tx, op).await,
+            OpKind::SessionClosedByOwner => self.session_closed_by_owner(tx, op).await,
             OpKind::SaleCancelled => self.sale_cancelled(tx, op).await,
             OpKind::CustomerSaved => self.customer_saved(tx, op).await,
             OpKind::LayawayCreated => self.layaway_created(tx, op).await,

@@ -102,28 +102,107 @@ impl Planner {
         .execute(&mut *tx)
         .await?;
         self.sessions.insert(c.session_id, Some(Session { open: false, ..s }));
+        // The till's own count stands: a remote close asked meanwhile is
+        // answered by this close.
+        sqlx::query(
+            "UPDATE remote_close_requests SET status = 'superseded', settled_at = clock_timestamp(), settled_seq = $2
+             WHERE cash_session_id = $1 AND status = 'pending'",
+        )
+        .bind(c.session_id)
+        .bind(op.seq)
+        .execute(&mut *tx)
+        .await?;
+        alerts::session_closed(tx, self.branch_id, self.device_id, c.session_id, c.difference_cents, self.now)
+            .await?;
+        self.closed(tx, op.seq, c.session_id, c.closed_at, c.expected_cents).await
+    }
+
+    /// A session closed at its till because the owner asked: accepted only
+    /// as the answer to that request, still pending, for a session of this
+    /// very till. It is the one close that carries no count.
+    pub(super) async fn session_closed_by_owner(
+        &mut self,
+        tx: &mut PgConnection,
+        op: &Op,
+    ) -> Result<(), Failure> {
+        let c: payload::SessionClosedByOwner = parse(op)?;
+        let request: Option<(Uuid, String, String, Option<Uuid>)> = sqlx::query_as(
+            "SELECT cash_session_id, device_id, status, requested_by FROM remote_close_requests WHERE id = $1 FOR UPDATE",
+        )
+        .bind(c.request_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((session_id, device, status, requested_by)) = request else {
+            return Err(Reject(format!("ninguna solicitud de cierre del dueño {}", c.request_id)).into());
+        };
+        if session_id != c.session_id || device != self.device_id.to_string() {
+            return Err(Reject(format!(
+                "la solicitud de cierre {} no es de la sesión {} de este dispositivo",
+                c.request_id, c.session_id
+            ))
+            .into());
+        }
+        if status != "pending" {
+            return Err(Reject(format!(
+                "la solicitud de cierre {} ya no está pendiente ({status})",
+                c.request_id
+            ))
+            .into());
+        }
+        let s = self
+            .session(tx, c.session_id)
+            .await?
+            .ok_or_else(|| Reject(format!("sesión de caja desconocida {}", c.session_id)))?;
+        if !s.open {
+            self.conflict(op.seq, "session_already_closed", json!({ "cash_session_id": c.session_id }));
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE cash_sessions SET status = 'CLOSED', counted_amount = NULL, expected_amount = $2::numeric / 100,
+                    difference = NULL, denominations = NULL, closed_at = $3, closed_by = $4
+             WHERE id = $1",
+        )
+        .bind(c.session_id)
+        .bind(c.expected_cents)
+        .bind(c.closed_at)
+        .bind(requested_by)
+        .execute(&mut *tx)
+        .await?;
+        self.sessions.insert(c.session_id, Some(Session { open: false, ..s }));
+        sqlx::query(
+            "UPDATE remote_close_requests SET status = 'applied', settled_at = clock_timestamp(), settled_seq = $2
+             WHERE id = $1",
+        )
+        .bind(c.request_id)
+        .bind(op.seq)
+        .execute(&mut *tx)
+        .await?;
+        self.closed(tx, op.seq, c.session_id, c.closed_at, c.expected_cents).await
+    }
+
+    /// What every close leaves: overlaps now that the session's time is
+    /// known, and a conflict when the till's expected cash is not central's.
+    async fn closed(
+        &mut self,
+        tx: &mut PgConnection,
+        seq: i64,
+        session_id: Uuid,
+        closed_at: DateTime<Utc>,
+        terminal_expected: i64,
+    ) -> Result<(), Failure> {
         let opened_at: DateTime<Utc> =
             sqlx::query_scalar("SELECT opened_at FROM cash_sessions WHERE id = $1")
-                .bind(c.session_id)
+                .bind(session_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        let interval = Interval { session: c.session_id, opened_at, closed_at: Some(c.closed_at) };
-        self.overlaps(tx, op.seq, &interval).await?;
-        alerts::session_closed(
-            tx,
-            self.branch_id,
-            self.device_id,
-            c.session_id,
-            c.difference_cents,
-            self.now,
-        )
-        .await?;
-        let central_expected = expected_cents(tx, c.session_id).await?;
-        if central_expected != c.expected_cents {
+        let interval = Interval { session: session_id, opened_at, closed_at: Some(closed_at) };
+        self.overlaps(tx, seq, &interval).await?;
+        let central_expected = expected_cents(tx, session_id).await?;
+        if central_expected != terminal_expected {
             self.conflict(
-                op.seq,
+                seq,
                 "session_unbalanced",
-                json!({ "cash_session_id": c.session_id, "terminal_expected_cents": c.expected_cents,
+                json!({ "cash_session_id": session_id, "terminal_expected_cents": terminal_expected,
                         "central_expected_cents": central_expected }),
             );
         }
