@@ -14,10 +14,27 @@ document.addEventListener("submit", (event) => {
 // server-sent event carries; the browser reconnects by itself.
 function live(region) {
   const source = new EventSource(region.dataset.live);
-  source.addEventListener("update", (event) => {
-    region.innerHTML = event.data;
+  let pending = null;
+  const apply = (html) => {
+    region.innerHTML = html;
     region.dataset.updatedAt = String(Date.now());
     region.dispatchEvent(new CustomEvent("live-update"));
+  };
+  // Someone typing in the region (a remote close's reason) keeps what they
+  // typed: the update waits until they leave the field.
+  region.addEventListener("focusout", () => {
+    if (pending !== null) {
+      const html = pending;
+      pending = null;
+      setTimeout(() => { if (!region.contains(document.activeElement)) apply(html); else pending = html; }, 0);
+    }
+  });
+  source.addEventListener("update", (event) => {
+    if (region.contains(document.activeElement) && document.activeElement !== document.body) {
+      pending = event.data;
+    } else {
+      apply(event.data);
+    }
   });
   source.addEventListener("open", () => region.classList.remove("stale"));
   source.addEventListener("error", () => region.classList.add("stale"));

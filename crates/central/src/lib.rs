@@ -27,9 +27,9 @@ pub mod live;
 pub mod migrate;
 pub mod operator;
 pub mod provision;
-pub mod reports;
 pub mod registers;
 pub mod remote_close;
+pub mod reports;
 pub mod secret;
 pub mod settings;
 pub mod sync;
@@ -81,7 +81,15 @@ impl Central {
         let tokens = auth::TokenKeys::new(&settings.jwt_secret);
         let decoy_hash = nexus_domain::pin::decoy_hash(settings.bcrypt_cost);
         let live = live::Hub::new(&dbs, std::time::Duration::from_secs(settings.board_refresh_secs));
-        Ok(Arc::new(Central { settings, dbs, tokens, clock, live, decoy_hash, hq_decoy_hash: OnceLock::new() }))
+        Ok(Arc::new(Central {
+            settings,
+            dbs,
+            tokens,
+            clock,
+            live,
+            decoy_hash,
+            hq_decoy_hash: OnceLock::new(),
+        }))
     }
 
     /// The PIN lookup key of a tenant.

@@ -12,9 +12,9 @@ mod account;
 mod alerts;
 mod approvals;
 mod audit;
+mod board;
 mod devices;
 mod error;
-mod home;
 mod login;
 mod operator;
 mod people;
@@ -46,7 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(login::routes())
         .merge(account::routes())
         .merge(alerts::routes())
-        .merge(home::routes())
+        .merge(board::routes())
         .merge(devices::routes())
         .merge(staff::routes())
         .merge(approvals::routes())

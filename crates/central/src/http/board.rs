@@ -8,7 +8,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use chrono::Utc;
 use futures::Stream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,7 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/board", tag = "board", security(("bearer" = [])),
     responses((status = 200, body = Board), (status = 403, description = "Not an HQ session (`hq_login_required`) or a permission is missing (`forbidden`, with `missing`)", body = ErrorBody)))]
 async fn read(State(central): State<AppState>, HqCan(caller, _): HqCan<ViewCash>) -> ApiResult<Json<Board>> {
-    let now = Utc::now();
+    let now = central.clock.now();
     Ok(Json(board::read(&central, caller.tenant.id, &caller.db, now, board::DEFAULT_OFFLINE_AFTER).await?))
 }
 
@@ -81,7 +80,7 @@ impl Watching {
             .await
             .and_then(|c| c.require(ViewCash::PERMISSIONS).map(|()| c))
             .ok()?;
-        let now = Utc::now();
+        let now = self.central.clock.now();
         match board::read(&self.central, caller.tenant.id, &caller.db, now, board::DEFAULT_OFFLINE_AFTER)
             .await
         {

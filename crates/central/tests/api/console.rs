@@ -879,3 +879,89 @@ async fn reports_show_a_table_a_chart_and_a_csv_and_sessions_open_their_z_report
     let mut auditor = Browser::with_session(app, &app.hq_as(&day.t, "auditor").await);
     assert_eq!(auditor.get(&format!("/console/sessions/{}", day.ana_session)).await.status(), StatusCode::OK);
 }
+
+/// The next server-sent event of a stream, as text.
+async fn next_event(res: &mut reqwest::Response, buffer: &mut String) -> String {
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if event.lines().any(|l| l.starts_with("event:")) {
+                return event;
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(60), res.chunk())
+            .await
+            .expect("an event within a minute (a guard, not a measure)")
+            .unwrap()
+            .expect("the stream goes on");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn the_board_shows_open_sessions_updates_itself_and_the_owner_asks_a_remote_close() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let hq = app.hq(&t).await;
+    let mut till = crate::helpers::Till::enroll(&app, &t, &hq).await;
+    let register = crate::alerts::register(&app, &t, &mut till, 1).await;
+    let (cashier, _) = app.employee(&hq, "<i>Lupita</i>", "cashier").await;
+    let session = crate::alerts::open(&app, &mut till, cashier, register, app.central.clock.now()).await;
+
+    let mut owner = owner_browser(&app, &t).await;
+    let html = owner.page("/console").await;
+    assert!(html.contains(&session.to_string()) && html.contains(r#"data-live="/console/board/events""#));
+    assert!(html.contains("&lt;i&gt;Lupita&lt;/i&gt;") || html.contains("&#60;i&#62;Lupita"), "escaped");
+    assert!(html.contains("$100.00"), "the opening is the expected cash");
+
+    // The stream answers the page's cookie and sends the board at once.
+    let mut res = owner
+        .client
+        .get(app.url("/console/board/events"))
+        .header("cookie", owner.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut buffer = String::new();
+    let first = next_event(&mut res, &mut buffer).await;
+    assert!(first.contains("event: update") && first.contains(&session.to_string()), "{first}");
+    // A cash-in pushed by the till: the next event has the new expected cash.
+    let op = till.op(
+        "cash_moved",
+        Some(nexus_domain::EmployeeId(cashier)),
+        json!({ "movement_id": Uuid::now_v7(), "cash_session_id": session, "kind": "in", "amount_cents": 5_000,
+                "reason": "Cambio", "employee_id": cashier, "created_at": app.central.clock.now() }),
+    );
+    let answer = till.push(&app, vec![op]).await;
+    assert_eq!(answer["applied"], 1, "{answer}");
+    let mut update = next_event(&mut res, &mut buffer).await;
+    while !update.contains("$150.00") {
+        update = next_event(&mut res, &mut buffer).await;
+    }
+
+    // Without a session, no stream; an auditor reads the board but has no close button.
+    let mut stranger = Browser::new(&app);
+    assert_eq!(stranger.get("/console/board/events").await.status(), StatusCode::SEE_OTHER);
+    let mut auditor = Browser::with_session(&app, &app.hq_as(&t, "auditor").await);
+    let seen = auditor.page("/console").await;
+    assert!(seen.contains(&session.to_string()) && !seen.contains("remote-close"));
+    let csrf = csrf_of(&seen);
+    let close = format!("/console/sessions/{session}/remote-close");
+    let res = auditor.post(&close, &[("csrf", &csrf), ("reason", "x")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The owner: a reason is required; then the request is recorded once.
+    let csrf = csrf_of(&html);
+    let res = owner.post(&close, &[("csrf", &csrf), ("reason", "  ")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = owner.post(&close, &[("csrf", &csrf), ("reason", "Se fue sin cerrar")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = owner.post(&close, &[("csrf", &csrf), ("reason", "Otra vez")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "one pending request per session");
+    let requests: Vec<Value> = app.get("/v1/sessions/remote-closes", &hq).await.json().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["status"], "pending");
+}

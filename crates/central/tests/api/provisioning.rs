@@ -25,7 +25,7 @@ async fn provisioning_makes_a_database_named_from_the_uuid_with_branch_owner_and
     assert_eq!(
         tables, 36,
         "21 tables of the foundation, sessions, assignments and theme, sale payments, six of sync \
-         (devices, ops, conflicts, feed, approvals, parked), two of alerts (alerts, settings) and two report summaries"
+         (devices, ops, conflicts, feed, approvals, parked), two of alerts (alerts, settings), two report summaries and the remote close requests"
     );
     let branch: String = sqlx::query_scalar("SELECT name FROM branches").fetch_one(&mut db).await.unwrap();
     assert_eq!(branch, "Principal");

@@ -112,8 +112,15 @@ impl Planner {
         .bind(op.seq)
         .execute(&mut *tx)
         .await?;
-        alerts::session_closed(tx, self.branch_id, self.device_id, c.session_id, c.difference_cents, self.now)
-            .await?;
+        alerts::session_closed(
+            tx,
+            self.branch_id,
+            self.device_id,
+            c.session_id,
+            c.difference_cents,
+            self.now,
+        )
+        .await?;
         self.closed(tx, op.seq, c.session_id, c.closed_at, c.expected_cents).await
     }
 
