@@ -622,7 +622,8 @@ async fn device_reports(central: &Central, tenant_id: Uuid, db: &PgPool) -> Resu
     .fetch_all(&central.dbs.master)
     .await?;
     // What each device last said about itself (`board::heard`), in the tenant's database.
-    let reported: Vec<(Uuid, Option<DateTime<Utc>>, Option<i64>, Option<DateTime<Utc>>)> =
+    type Reported = (Uuid, Option<DateTime<Utc>>, Option<i64>, Option<DateTime<Utc>>);
+    let reported: Vec<Reported> =
         sqlx::query_as("SELECT device_id, last_heard_at, pending_ops, oldest_pending_at FROM sync_devices")
             .fetch_all(db)
             .await?;
