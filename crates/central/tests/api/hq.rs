@@ -266,6 +266,22 @@ fn hq_routes(t: &crate::helpers::Tenant) -> Vec<(Method, String, Option<Value>)>
         (Method::GET, "/v1/approvals".into(), None),
         (Method::POST, format!("/v1/approvals/{id}/approve"), None),
         (Method::POST, format!("/v1/approvals/{id}/refuse"), None),
+        (Method::GET, "/v1/registers".into(), None),
+        (
+            Method::POST,
+            "/v1/registers".into(),
+            Some(json!({ "name": "X", "register_number": 9, "branch_id": t.branch_id })),
+        ),
+        (Method::GET, format!("/v1/registers/{id}"), None),
+        (Method::PATCH, format!("/v1/registers/{id}"), Some(json!({ "name": "X" }))),
+        (Method::GET, "/v1/register-assignments".into(), None),
+        (
+            Method::POST,
+            "/v1/register-assignments".into(),
+            Some(json!({ "cash_register_id": id, "user_id": t.owner_id })),
+        ),
+        (Method::POST, format!("/v1/register-assignments/{id}/activate"), None),
+        (Method::POST, format!("/v1/register-assignments/{id}/deactivate"), None),
     ]
 }
 
