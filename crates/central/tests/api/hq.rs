@@ -299,7 +299,11 @@ fn hq_routes(t: &crate::helpers::Tenant) -> Vec<(Method, String, Option<Value>)>
         (Method::POST, format!("/v1/register-assignments/{id}/activate"), None),
         (Method::POST, format!("/v1/register-assignments/{id}/deactivate"), None),
         (Method::GET, "/v1/hq/invitations".into(), None),
-        (Method::POST, "/v1/hq/invitations".into(), Some(json!({ "email": "x@example.mx", "role": "auditor" }))),
+        (
+            Method::POST,
+            "/v1/hq/invitations".into(),
+            Some(json!({ "email": "x@example.mx", "role": "auditor" })),
+        ),
         (Method::POST, format!("/v1/hq/invitations/{id}/revoke"), None),
         (Method::GET, "/v1/hq/totp".into(), None),
         (Method::POST, "/v1/hq/totp/setup".into(), None),
