@@ -18,6 +18,7 @@ mod error;
 mod login;
 mod operator;
 mod people;
+mod registers;
 mod reports;
 mod session;
 mod sessions;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(approvals::routes())
         .merge(audit::routes())
         .merge(people::routes())
+        .merge(registers::routes())
         .merge(reports::routes())
         .merge(sessions::routes())
         .merge(operator::routes())

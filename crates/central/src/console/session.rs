@@ -46,6 +46,7 @@ pub enum Tab {
     Alerts,
     Reports,
     Sessions,
+    Registers,
 }
 
 /// What every page's frame shows: who is logged in, where, the CSRF token

@@ -965,3 +965,96 @@ async fn the_board_shows_open_sessions_updates_itself_and_the_owner_asks_a_remot
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0]["status"], "pending");
 }
+
+#[tokio::test]
+async fn registers_and_who_uses_them_are_managed_from_the_console_with_the_tills_rules() {
+    let app = TestApp::spawn().await;
+    let t = app.provision("Tienda").await;
+    let hq = app.hq(&t).await;
+    let (cashier, _) = app.employee(&hq, "Rosa", "cashier").await;
+    let mut owner = owner_browser(&app, &t).await;
+    let csrf = owner.csrf("/console/registers").await;
+    let branch = t.branch_id.0.to_string();
+    let res = owner
+        .post(
+            "/console/registers",
+            &[
+                ("csrf", &csrf),
+                ("branch_id", &branch),
+                ("register_number", "1"),
+                ("name", "<b>Mostrador</b>"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The same number in the branch: the till's rule and message, nothing written.
+    let res = owner
+        .post(
+            "/console/registers",
+            &[("csrf", &csrf), ("branch_id", &branch), ("register_number", "1"), ("name", "Otra")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for (number, name) in [("0", "X"), ("uno", "X"), ("2", "   ")] {
+        let res = owner
+            .post(
+                "/console/registers",
+                &[("csrf", &csrf), ("branch_id", &branch), ("register_number", number), ("name", name)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{number} {name}");
+    }
+    let registers: Vec<Value> = app.get("/v1/registers", &hq).await.json().await.unwrap();
+    assert_eq!(registers.len(), 1);
+    let register = registers[0]["id"].as_str().unwrap().to_owned();
+    let html = owner.page("/console/registers").await;
+    assert!(
+        html.contains("&lt;b&gt;Mostrador&lt;/b&gt;") || html.contains("&#60;b&#62;Mostrador"),
+        "escaped"
+    );
+
+    let cashier = cashier.to_string();
+    let res = owner
+        .post(
+            "/console/registers/assignments",
+            &[
+                ("csrf", &csrf),
+                ("cash_register_id", &register),
+                ("user_id", &cashier),
+                ("note", "turno matutino"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let assignments: Vec<Value> = app.get("/v1/register-assignments", &hq).await.json().await.unwrap();
+    assert_eq!(assignments.len(), 1);
+    assert_eq!(assignments[0]["is_active"], json!(true));
+    let assignment = assignments[0]["id"].as_str().unwrap().to_owned();
+    let res = owner
+        .post(&format!("/console/registers/assignments/{assignment}/deactivate"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let assignments: Vec<Value> = app.get("/v1/register-assignments", &hq).await.json().await.unwrap();
+    assert_eq!(assignments[0]["is_active"], json!(false));
+
+    // An auditor reads, has no forms, and a forged post changes nothing.
+    let mut auditor = Browser::with_session(&app, &app.hq_as(&t, "auditor").await);
+    let seen = auditor.page("/console/registers").await;
+    assert!(
+        seen.contains("Mostrador")
+            && !seen.contains(r#"id="new-register""#)
+            && !seen.contains(r#"id="assign""#)
+    );
+    let res = auditor
+        .post(&format!("/console/registers/{register}/deactivate"), &[("csrf", &csrf_of(&seen))])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Another tenant's owner: not found.
+    let other = app.provision("Otra").await;
+    let mut stranger = owner_browser(&app, &other).await;
+    let csrf = stranger.csrf("/console/registers").await;
+    let res = stranger.post(&format!("/console/registers/{register}/deactivate"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let registers: Vec<Value> = app.get("/v1/registers", &hq).await.json().await.unwrap();
+    assert_eq!(registers[0]["is_active"], json!(true));
+}
