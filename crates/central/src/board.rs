@@ -289,3 +289,29 @@ mod tests {
         assert!(!is_offline(Some(now + Duration::seconds(5)), now, two), "a clock ahead is not offline");
     }
 }
+
+/// What every device of the tenant last said about itself, by device id
+/// (names are the master's; `heard_secs_ago` is from `now`).
+pub async fn devices_heard(db: &PgPool, now: DateTime<Utc>) -> Result<HashMap<Uuid, BoardDevice>> {
+    let rows: Vec<DeviceRow> = sqlx::query_as(
+        "SELECT device_id, last_heard_at, pending_ops, oldest_pending_at, app_version, reported_at FROM sync_devices",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|d| {
+            let device = BoardDevice {
+                id: d.device_id,
+                name: None,
+                last_heard_at: d.last_heard_at,
+                heard_secs_ago: d.last_heard_at.map(|t| (now - t).num_seconds().max(0)),
+                pending_ops: d.pending_ops,
+                oldest_pending_at: d.oldest_pending_at,
+                app_version: d.app_version,
+                reported_at: d.reported_at,
+            };
+            (d.device_id, device)
+        })
+        .collect())
+}

@@ -30,6 +30,8 @@ pub struct DeviceRow {
     pub enrolled_at: String,
     pub last_seen: String,
     pub revoked: bool,
+    pub app_version: String,
+    pub pending: String,
 }
 
 pub struct BranchOption {
@@ -68,16 +70,27 @@ async fn render(
     let branches = branches::list(&c.db).await?;
     let branch_name =
         |id: Uuid| branches.iter().find(|b| b.id.0 == id).map_or_else(|| id.to_string(), |b| b.name.clone());
+    let heard = crate::board::devices_heard(&c.db, central.clock.now()).await?;
     let devices = devices::list(central, c.tenant.id)
         .await?
         .into_iter()
-        .map(|d| DeviceRow {
-            id: d.id,
-            branch: branch_name(d.branch_id),
-            name: d.name,
-            enrolled_at: when(d.enrolled_at),
-            last_seen: d.last_seen_at.map_or_else(|| "nunca".to_owned(), when),
-            revoked: d.revoked_at.is_some(),
+        .map(|d| {
+            let report = heard.get(&d.id);
+            // The later of a login through it and a push or pull.
+            let last = match (d.last_seen_at, report.and_then(|r| r.last_heard_at)) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            DeviceRow {
+                id: d.id,
+                branch: branch_name(d.branch_id),
+                name: d.name,
+                enrolled_at: when(d.enrolled_at),
+                last_seen: last.map_or_else(|| "nunca".to_owned(), when),
+                revoked: d.revoked_at.is_some(),
+                app_version: report.and_then(|r| r.app_version.clone()).unwrap_or_default(),
+                pending: report.and_then(|r| r.pending_ops).map_or_else(|| "?".to_owned(), |n| n.to_string()),
+            }
         })
         .collect();
     page(&DevicesPage {

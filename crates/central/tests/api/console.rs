@@ -456,7 +456,16 @@ async fn an_enrollment_code_is_shown_as_text_and_as_a_qr_code_and_enrolls_a_till
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK, "{code}");
+    let enrolled: Value = res.json().await.unwrap();
     assert!(b.page("/console/devices").await.contains("Caja 3"));
+    // What the till says of itself with a push shows on the page.
+    let credential = enrolled["credential"].as_str().unwrap().to_owned();
+    let report = json!({ "ops": [], "report": { "pending_ops": 7, "oldest_pending_at": null, "app_version": "9.9.9-<x>" } });
+    let pushed = app.post("/v1/sync/push", &credential, report).await;
+    assert_eq!(pushed.status(), StatusCode::OK, "{}", pushed.text().await.unwrap());
+    let html = b.page("/console/devices").await;
+    assert!(html.contains("9.9.9-&lt;x&gt;") || html.contains("9.9.9-&#60;x&#62;"), "the version, escaped");
+    assert!(html.contains(r#"<td class="num">7</td>"#), "its pending ops");
     // Making the code is audited, never with the code itself.
     let mut db = app.tenant_db(&t).await;
     let made = crate::helpers::audit_rows(&mut db, "DEVICE_CODE_CREATE").await;
