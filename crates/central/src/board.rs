@@ -274,22 +274,6 @@ pub async fn heard(
     Ok(quiet || changed)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_device_is_offline_only_after_the_threshold_and_when_never_heard() {
-        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let two = Duration::minutes(2);
-        assert!(!is_offline(Some(now), now, two));
-        assert!(!is_offline(Some(now - two), now, two), "exactly at the threshold is still online");
-        assert!(is_offline(Some(now - two - Duration::seconds(1)), now, two));
-        assert!(is_offline(None, now, two));
-        assert!(!is_offline(Some(now + Duration::seconds(5)), now, two), "a clock ahead is not offline");
-    }
-}
-
 /// What every device of the tenant last said about itself, by device id
 /// (names are the master's; `heard_secs_ago` is from `now`).
 pub async fn devices_heard(db: &PgPool, now: DateTime<Utc>) -> Result<HashMap<Uuid, BoardDevice>> {
@@ -314,4 +298,20 @@ pub async fn devices_heard(db: &PgPool, now: DateTime<Utc>) -> Result<HashMap<Uu
             (d.device_id, device)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_is_offline_only_after_the_threshold_and_when_never_heard() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let two = Duration::minutes(2);
+        assert!(!is_offline(Some(now), now, two));
+        assert!(!is_offline(Some(now - two), now, two), "exactly at the threshold is still online");
+        assert!(is_offline(Some(now - two - Duration::seconds(1)), now, two));
+        assert!(is_offline(None, now, two));
+        assert!(!is_offline(Some(now + Duration::seconds(5)), now, two), "a clock ahead is not offline");
+    }
 }
