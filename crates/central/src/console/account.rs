@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::devices::qr_svg;
-use super::{Console, ConsoleForm, Nav, PageError, Tab, page, see_other};
+use super::{Console, ConsoleForm, Nav, NoFields, PageError, Tab, page, see_other};
 use crate::hq::HqRole;
 use crate::http::AppState;
 use crate::totp::{self, HqSettings};
@@ -68,12 +68,9 @@ async fn show(State(central): State<AppState>, console: Console) -> Result<Respo
     render(&central, &console, None, None).await
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 async fn setup(
     State(central): State<AppState>,
-    ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
+    ConsoleForm { console, form: NoFields {} }: ConsoleForm<NoFields>,
 ) -> Result<Response, PageError> {
     let made = totp::setup(&central, &console.caller).await?;
     let shown = Setup { qr_svg: qr_svg(made.otpauth_url.expose())?, secret: made.secret.expose().to_owned() };

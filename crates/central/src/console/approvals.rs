@@ -6,11 +6,10 @@ use axum::Router;
 use axum::extract::Path;
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::devices::when;
-use super::{Console, ConsoleForm, Nav, PageError, Tab, page, see_other};
+use super::{Console, ConsoleForm, Nav, NoFields, PageError, Tab, page, see_other};
 use crate::http::AppState;
 use crate::sync::approvals;
 
@@ -71,13 +70,10 @@ async fn list(console: Console) -> Result<Response, PageError> {
     page(&ApprovalsPage { nav: console.nav(Tab::Approvals), approvals })
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 async fn decide(
     axum::extract::State(central): axum::extract::State<AppState>,
     Path((id, decision)): Path<(String, String)>,
-    ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
+    ConsoleForm { console, form: NoFields {} }: ConsoleForm<NoFields>,
 ) -> Result<Response, PageError> {
     let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;
     match decision.as_str() {

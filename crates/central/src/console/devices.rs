@@ -11,7 +11,7 @@ use nexus_domain::{BranchId, Permission};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Console, ConsoleForm, Nav, PageError, Tab, page, see_other};
+use super::{Console, ConsoleForm, Nav, NoFields, PageError, Tab, page, see_other};
 use crate::devices::{self, NewEnrollmentCode};
 use crate::http::AppState;
 use crate::{Central, branches};
@@ -147,13 +147,10 @@ async fn create_code(
     render(&central, &console, Some(shown)).await
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 async fn revoke(
     State(central): State<AppState>,
     Path(id): Path<String>,
-    ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
+    ConsoleForm { console, form: NoFields {} }: ConsoleForm<NoFields>,
 ) -> Result<Response, PageError> {
     console.require(&[Permission::ConfigEdit])?;
     let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;

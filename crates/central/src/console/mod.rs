@@ -33,7 +33,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::http::AppState;
 pub use error::PageError;
 pub use error::urlencode;
-pub use session::{Console, ConsoleForm, Nav, Tab};
+pub use session::{Console, ConsoleForm, Nav, NoFields, Tab};
 
 /// Where the console lives.
 pub const ROOT: &str = "/console";

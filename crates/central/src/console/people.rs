@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::devices::when;
 use super::session::{self, LOGIN_COOKIE, role_label};
-use super::{Console, ConsoleForm, Nav, PageError, Tab, page, see_other};
+use super::{Console, ConsoleForm, Nav, NoFields, PageError, Tab, page, see_other};
 use crate::hq::{self, HqRole};
 use crate::http::AppState;
 use crate::http::extract::ClientIp;
@@ -174,13 +174,10 @@ async fn invite(
     }
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 async fn revoke(
     State(central): State<AppState>,
     Path(id): Path<String>,
-    ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
+    ConsoleForm { console, form: NoFields {} }: ConsoleForm<NoFields>,
 ) -> Result<Response, PageError> {
     let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;
     invitations::revoke(&central, &console.caller, id).await?;
@@ -190,7 +187,7 @@ async fn revoke(
 async fn set_active(
     State(central): State<AppState>,
     Path((id, action)): Path<(String, String)>,
-    ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
+    ConsoleForm { console, form: NoFields {} }: ConsoleForm<NoFields>,
 ) -> Result<Response, PageError> {
     let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;
     let active = match action.as_str() {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::devices::BranchOption;
 use super::sessions::CashierOption;
-use super::{Console, ConsoleForm, Nav, PageError, Tab, page, see_other};
+use super::{Console, ConsoleForm, Nav, NoFields, PageError, Tab, page, see_other};
 use crate::http::AppState;
 use crate::registers::{self, AssignmentFilter, RegisterFilter};
 use crate::{Error, branches, employees};
@@ -168,12 +168,9 @@ async fn create(ConsoleForm { console, form }: ConsoleForm<RegisterForm>) -> Res
     outcome(&console, made).await
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 async fn set_register_active(
     Path((id, action)): Path<(String, String)>,
-    ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
+    ConsoleForm { console, form: NoFields {} }: ConsoleForm<NoFields>,
 ) -> Result<Response, PageError> {
     console.require(&[Permission::CashRegisterManage])?;
     let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;
@@ -224,7 +221,7 @@ async fn assign(ConsoleForm { console, form }: ConsoleForm<AssignForm>) -> Resul
 
 async fn set_assignment_active(
     Path((id, action)): Path<(String, String)>,
-    ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
+    ConsoleForm { console, form: NoFields {} }: ConsoleForm<NoFields>,
 ) -> Result<Response, PageError> {
     console.require(&[Permission::CashAssign])?;
     let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;

@@ -232,7 +232,7 @@ async fn run(db: &sqlx::PgPool, form: &ReportForm) -> Result<(Table, String), Er
 }
 
 /// Today in the reports' time zone, by central's clock.
-async fn local_today(central: &crate::Central, db: &sqlx::PgPool) -> Result<NaiveDate, PageError> {
+pub async fn local_today(central: &crate::Central, db: &sqlx::PgPool) -> Result<NaiveDate, PageError> {
     let today: NaiveDate = sqlx::query_scalar("SELECT ($1::timestamptz AT TIME ZONE $2)::date")
         .bind(central.clock.now())
         .bind(reports::TIME_ZONE)

@@ -222,6 +222,10 @@ impl FromRequestParts<AppState> for Console {
     }
 }
 
+/// The form of a button that only carries its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 /// A form posted by someone with a console session, its CSRF token checked
 /// before anything is read from it.
 pub struct ConsoleForm<T> {

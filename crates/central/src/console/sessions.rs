@@ -123,12 +123,7 @@ async fn search(
 ) -> Result<Response, PageError> {
     console.require(&[Permission::CashView])?;
     let db = &console.caller.db;
-    let today: NaiveDate = sqlx::query_scalar("SELECT ($1::timestamptz AT TIME ZONE $2)::date")
-        .bind(central.clock.now())
-        .bind(crate::reports::TIME_ZONE)
-        .fetch_one(db)
-        .await
-        .map_err(Error::from)?;
+    let today = super::reports::local_today(&central, db).await?;
     if form.to.trim().is_empty() {
         form.to = today.to_string();
     }

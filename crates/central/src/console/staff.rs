@@ -12,7 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::devices::BranchOption;
-use super::{Console, ConsoleForm, Nav, PageError, Tab, page};
+use super::{Console, ConsoleForm, Nav, NoFields, PageError, Tab, page};
 use crate::employees::{self, EmployeeChanges, NewEmployee};
 use crate::http::AppState;
 use crate::{Central, Error, branches};
@@ -282,12 +282,9 @@ async fn update(
     }
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 async fn deactivate(
     Path(id): Path<String>,
-    ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
+    ConsoleForm { console, form: NoFields {} }: ConsoleForm<NoFields>,
 ) -> Result<Response, PageError> {
     console.require(&[Permission::SecurityUsersManage])?;
     let id: Uuid = id.parse().map_err(|_| PageError::not_found())?;
@@ -301,7 +298,7 @@ async fn deactivate(
 async fn reset_pin(
     State(central): State<AppState>,
     Path(id): Path<String>,
-    ConsoleForm { console, form: Empty {} }: ConsoleForm<Empty>,
+    ConsoleForm { console, form: NoFields {} }: ConsoleForm<NoFields>,
 ) -> Result<Response, PageError> {
     console.require(&[Permission::SecurityUsersManage])?;
     let uuid: Uuid = id.parse().map_err(|_| PageError::not_found())?;
